@@ -1,7 +1,152 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/waybill/waybill/internal/admin"
+	"github.com/waybill/waybill/internal/broker"
+	"github.com/waybill/waybill/internal/config"
+)
+
+type serveOptions struct {
+	dataDir     string
+	listen      string
+	advertise   string
+	adminListen string
+	nodeID      int32
+	configFile  string
+	set         []string
+	logLevel    string
+}
 
 func newServeCmd() *cobra.Command {
-	return &cobra.Command{Use: "serve", Short: "Run a broker"}
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a Waybill broker",
+		Long: `Run a Waybill broker. With no flags it runs a single node with embedded defaults:
+data in ./waybill-data, Kafka clients on 127.0.0.1:9092, metrics and health on
+127.0.0.1:9644. Every flag has a WAYBILL_* environment equivalent (--data-dir is
+WAYBILL_DATA_DIR). Broker configs use Kafka's names, from --config (a Kafka-style
+properties file) and --set name=value.`,
+		Example: `  waybill serve
+  waybill serve --data-dir /var/lib/waybill --listen 0.0.0.0:9092 --advertise broker1:9092
+  waybill serve --set auto.create.topics.enable=false --set num.partitions=3`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags()); err != nil {
+				return err
+			}
+			return runServe(o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.dataDir, "data-dir", "./waybill-data", "directory holding logs and metadata")
+	f.StringVar(&o.listen, "listen", "127.0.0.1:9092", "address of the Kafka listener")
+	f.StringVar(&o.advertise, "advertise", "", "host:port given to clients (default: the listener address)")
+	f.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:9644", "address serving /metrics, /healthz, /readyz and pprof (empty disables it)")
+	f.Int32Var(&o.nodeID, "node-id", 1, "this node's id")
+	f.StringVar(&o.configFile, "config", "", "Kafka-style properties file of broker configs")
+	f.StringArrayVar(&o.set, "set", nil, "broker config name=value (repeatable)")
+	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+// applyEnv fills flags the command line left unset from WAYBILL_<FLAG_NAME>.
+func applyEnv(fs *pflag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil {
+			return
+		}
+		name := "WAYBILL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s: %w", name, e)
+			}
+		}
+	})
+	return err
+}
+
+func runServe(o serveOptions) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	values, err := brokerConfigValues(o.configFile, o.set)
+	if err != nil {
+		return err
+	}
+	bc, err := config.ParseBroker(values)
+	if err != nil {
+		return err
+	}
+	b, err := broker.Start(broker.Config{
+		NodeID:    o.nodeID,
+		DataDir:   o.dataDir,
+		Listen:    o.listen,
+		Advertise: o.advertise,
+		Broker:    bc,
+		Logger:    logger,
+	})
+	if err != nil {
+		return err
+	}
+	var adm *admin.Server
+	if o.adminListen != "" {
+		adm, err = admin.Start(o.adminListen, b.Registry(), b.Ready, logger)
+		if err != nil {
+			b.Close()
+			return fmt.Errorf("admin listener %s: %w", o.adminListen, err)
+		}
+		logger.Info("admin listener started", "addr", adm.Addr().String())
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	logger.Info("shutting down", "signal", s.String())
+	if adm != nil {
+		adm.Close()
+	}
+	return b.Close()
+}
+
+// brokerConfigValues merges the properties file and --set pairs; --set wins.
+func brokerConfigValues(file string, set []string) (map[string]string, error) {
+	values := map[string]string{}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "!") {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				return nil, fmt.Errorf("%s:%d: expected name=value", file, i+1)
+			}
+			values[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	for _, kv := range set {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("--set %q: expected name=value", kv)
+		}
+		values[k] = v
+	}
+	return values, nil
 }

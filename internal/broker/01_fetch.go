@@ -1,0 +1,154 @@
+package broker
+
+// Fetch v4-16, sessionless: a client asking for a session gets session id 0, which
+// KIP-227 defines as "no session", and keeps sending full requests. v13+ names topics by
+// id. The Pending long-polls: it reads, and while fewer than min_bytes are available and
+// max_wait has not passed, waits for any requested partition's high watermark to move.
+//
+// Record data never passes through user space: each partition's Records field holds a
+// placeholder that the server replaces with the log's file ranges (sendfile).
+// read_committed reads stop at the last stable offset, which equals the high watermark
+// until transactions arrive.
+
+import (
+	"reflect"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	wlog "github.com/waybill/waybill/internal/log"
+	"github.com/waybill/waybill/internal/partition"
+	"github.com/waybill/waybill/internal/server"
+)
+
+func init() { register(kmsg.Fetch, 4, 16, (*Broker).handleFetch) }
+
+func (b *Broker) handleFetch(r *server.Request) server.Pending {
+	req := r.Msg.(*kmsg.FetchRequest)
+	return func() server.Reply {
+		deadline := time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
+		for {
+			reply, size, waitOn := b.readFetch(req)
+			if size >= int64(req.MinBytes) || len(waitOn) == 0 || !time.Now().Before(deadline) {
+				return reply
+			}
+			reply.Release()
+			if !waitForAny(r.Conn.Done.Done(), waitOn, time.Until(deadline)) {
+				// The connection ended; answer anyway, the write will fail quietly.
+				reply, _, _ = b.readFetch(req)
+				return reply
+			}
+		}
+	}
+}
+
+// readFetch builds one answer to req from what is readable now. It returns the reply,
+// the record bytes in it, and the channels that signal new data on the partitions read
+// (nil when an error means the client must act before waiting makes sense).
+func (b *Broker) readFetch(req *kmsg.FetchRequest) (server.Reply, int64, []<-chan struct{}) {
+	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	img := b.meta.Image()
+	var (
+		sections []server.Section
+		chunks   []*wlog.Chunks
+		waitOn   []<-chan struct{}
+		total    int64
+		errored  bool
+	)
+	budget := int64(req.MaxBytes)
+	if req.Version < 3 || budget <= 0 {
+		budget = 1<<31 - 1
+	}
+	for _, t := range req.Topics {
+		rt := kmsg.NewFetchResponseTopic()
+		rt.Topic, rt.TopicID = t.Topic, t.TopicID
+		name := t.Topic
+		if req.Version >= 13 {
+			if mt, ok := img.TopicsByID[t.TopicID]; ok {
+				name = mt.Name
+			} else {
+				name = ""
+			}
+		}
+		tr := b.replicas.topic(name)
+		for _, fp := range t.Partitions {
+			rp := kmsg.NewFetchResponseTopicPartition()
+			rp.Partition = fp.Partition
+			rp.PreferredReadReplica = -1
+			if req.IsolationLevel == 1 {
+				rp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
+			}
+			var p *partition.Partition
+			switch {
+			case tr == nil && req.Version >= 13:
+				rp.ErrorCode = kerr.UnknownTopicID.Code
+			case tr == nil || fp.Partition < 0 || int(fp.Partition) >= len(tr.parts):
+				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			default:
+				p = tr.parts[fp.Partition]
+			}
+			if p == nil {
+				errored = true
+				rt.Partitions = append(rt.Partitions, rp)
+				continue
+			}
+			waitOn = append(waitOn, p.Changed())
+			limit := min(int64(fp.PartitionMaxBytes), budget)
+			c, hw, err := p.Read(fp.FetchOffset, int(max(limit, 1)))
+			rp.HighWatermark, rp.LastStableOffset = hw, hw
+			rp.LogStartOffset = p.Log().StartOffset()
+			switch {
+			case err != nil:
+				rp.ErrorCode = errorCode(err)
+				errored = true
+			case int64(c.Size) == 0:
+				c.Release()
+			case total > 0 && int64(c.Size) > limit:
+				// Only the first partition with data may exceed the limits (KIP-74).
+				c.Release()
+			default:
+				ph := server.NewPlaceholder()
+				rp.RecordBatches = ph
+				sections = append(sections, server.Section{Placeholder: ph, Ranges: fileRanges(c)})
+				chunks = append(chunks, c)
+				total += int64(c.Size)
+				budget -= int64(c.Size)
+			}
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	if errored {
+		waitOn = nil
+	}
+	release := func() {
+		for _, c := range chunks {
+			c.Release()
+		}
+	}
+	return server.Reply{Msg: resp, Sections: sections, Release: release}, total, waitOn
+}
+
+func fileRanges(c *wlog.Chunks) []server.FileRange {
+	out := make([]server.FileRange, 0, len(c.List))
+	for _, r := range c.List {
+		out = append(out, server.FileRange{File: r.File, Pos: r.Pos, Len: int64(r.Len)})
+	}
+	return out
+}
+
+// waitForAny waits until one of chans is closed or d passes; false if done closed first.
+func waitForAny(done <-chan struct{}, chans []<-chan struct{}, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	cases := make([]reflect.SelectCase, 0, len(chans)+2)
+	cases = append(cases,
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(done)},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)})
+	for _, ch := range chans {
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
+	}
+	chosen, _, _ := reflect.Select(cases)
+	return chosen != 0
+}

@@ -1,0 +1,64 @@
+package broker
+
+// InitProducerId v0-5 for idempotent producers: a new producer id with epoch 0, taken
+// from a block that the metadata quorum hands out, so ids never repeat across restarts.
+// As in Kafka, a non-transactional producer gets a fresh id even when it sends its old id
+// and epoch (KIP-360). Transactional ids arrive with the transactions work; until then
+// they are refused.
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/waybill/waybill/internal/server"
+)
+
+func init() { register(kmsg.InitProducerID, 0, 5, (*Broker).handleInitProducerID) }
+
+func (b *Broker) handleInitProducerID(r *server.Request) server.Pending {
+	req := r.Msg.(*kmsg.InitProducerIDRequest)
+	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
+	resp.ProducerID, resp.ProducerEpoch = -1, -1
+	if req.TransactionalID != nil {
+		b.log.Info("refusing transactional producer: transactions are not implemented yet",
+			"transactional_id", *req.TransactionalID, "client", r.ClientID)
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return server.Done(resp)
+	}
+	return func() server.Reply {
+		ctx, cancel := context.WithTimeout(r.Conn.Done, 10*time.Second)
+		defer cancel()
+		id, err := b.producerIDs.next(ctx, b)
+		if err != nil {
+			resp.ErrorCode = errorCode(err)
+			return server.Reply{Msg: resp}
+		}
+		resp.ProducerID, resp.ProducerEpoch = id, 0
+		return server.Reply{Msg: resp}
+	}
+}
+
+// producerIDs hands out ids from the block the quorum last allocated to this broker.
+type producerIDs struct {
+	mu        sync.Mutex
+	next_, hi int64 // [next_, hi) is what is left of the current block
+}
+
+func (p *producerIDs) next(ctx context.Context, b *Broker) (int64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.next_ >= p.hi {
+		first, count, err := b.meta.AllocateProducerIDs(ctx)
+		if err != nil {
+			return -1, err
+		}
+		p.next_, p.hi = first, first+int64(count)
+	}
+	id := p.next_
+	p.next_++
+	return id, nil
+}

@@ -1,0 +1,32 @@
+package broker
+
+// CreatePartitions v0-3: grows a topic to a new total through the metadata quorum.
+// Explicit assignments are accepted only when they name this cluster's brokers.
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/waybill/waybill/internal/server"
+)
+
+func init() { register(kmsg.CreatePartitions, 0, 3, (*Broker).handleCreatePartitions) }
+
+func (b *Broker) handleCreatePartitions(r *server.Request) server.Pending {
+	req := r.Msg.(*kmsg.CreatePartitionsRequest)
+	resp := req.ResponseKind().(*kmsg.CreatePartitionsResponse)
+	return func() server.Reply {
+		ctx, cancel := context.WithTimeout(r.Conn.Done, requestTimeout(req.TimeoutMillis))
+		defer cancel()
+		for _, t := range req.Topics {
+			rt := kmsg.NewCreatePartitionsResponseTopic()
+			rt.Topic = t.Topic
+			if err := b.meta.CreatePartitions(ctx, t.Topic, t.Count, req.ValidateOnly); err != nil {
+				setErr(&rt.ErrorCode, &rt.ErrorMessage, err)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return server.Reply{Msg: resp}
+	}
+}

@@ -1,0 +1,176 @@
+// Package broker implements the Kafka APIs, one handler per API in files named by key
+// (00_produce.go, 01_fetch.go, ...), over the replicas this node hosts, the metadata
+// quorum and the coordinators.
+package broker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/waybill/waybill/internal/cluster"
+	"github.com/waybill/waybill/internal/config"
+	"github.com/waybill/waybill/internal/group"
+	"github.com/waybill/waybill/internal/partition"
+	"github.com/waybill/waybill/internal/server"
+	"github.com/waybill/waybill/internal/vfs"
+)
+
+// Config configures a broker.
+type Config struct {
+	NodeID  int32
+	DataDir string
+	// Listen is the Kafka listener address; port 0 picks a free port.
+	Listen string
+	// Advertise is host:port given to clients; empty means the bound listener address.
+	Advertise string
+	Broker    config.Broker
+	FS        vfs.FS
+	Logger    *slog.Logger
+	// MaintenanceInterval is how often retention and producer expiry run.
+	MaintenanceInterval time.Duration
+}
+
+// Broker is one Waybill node.
+type Broker struct {
+	cfg         Config
+	log         *slog.Logger
+	meta        *cluster.Node
+	replicas    *replicas
+	groups      *group.Coordinator
+	srv         *server.Server
+	addr        net.Addr
+	metrics     *metrics
+	producerIDs producerIDs
+
+	stop     chan struct{}
+	bg       sync.WaitGroup
+	stopOnce sync.Once
+}
+
+// Start opens the node's state, joins (or bootstraps) the metadata quorum, opens the
+// hosted replicas and starts listening.
+func Start(cfg Config) (*Broker, error) {
+	if cfg.FS == nil {
+		cfg.FS = vfs.Default
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaintenanceInterval <= 0 {
+		cfg.MaintenanceInterval = 30 * time.Second
+	}
+	b := &Broker{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), stop: make(chan struct{})}
+	if err := cfg.FS.MkdirAll(b.logsDir()); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	b.srv = server.New(server.Config{
+		MaxRequestBytes: cfg.Broker.SocketRequestMaxBytes,
+		Logger:          cfg.Logger,
+	}, b)
+	addr, err := b.srv.Listen(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	b.addr = addr
+	host, port, err := advertised(cfg.Advertise, addr)
+	if err != nil {
+		b.srv.Close()
+		return nil, err
+	}
+	b.replicas = newReplicas(b)
+	b.groups = group.New(b.groupConfig(), &offsetsStore{b: b})
+	b.meta, err = cluster.Start(cluster.Config{
+		NodeID:   cfg.NodeID,
+		Dir:      filepath.Join(cfg.DataDir, "meta"),
+		Host:     host,
+		Port:     port,
+		Defaults: cfg.Broker,
+		Logger:   cfg.Logger,
+	})
+	if err != nil {
+		b.srv.Close()
+		return nil, fmt.Errorf("starting metadata quorum: %w", err)
+	}
+	b.meta.Watch(func(_, next *cluster.Image) { b.replicas.apply(next) })
+	b.replicas.apply(b.meta.Image())
+	go func() {
+		if err := b.srv.Serve(); err != nil {
+			b.log.Error("listener stopped", "err", err)
+		}
+	}()
+	b.bg.Add(1)
+	go b.maintain()
+	b.log.Info("broker started", "node_id", cfg.NodeID, "listen", addr.String(),
+		"advertise", net.JoinHostPort(host, strconv.Itoa(int(port))), "data_dir", cfg.DataDir,
+		"cluster_id", b.meta.Image().ClusterID)
+	return b, nil
+}
+
+// Addr is the bound Kafka listener address.
+func (b *Broker) Addr() net.Addr { return b.addr }
+
+// Ready reports whether the broker serves requests: the quorum has a leader and the
+// replicas are open.
+func (b *Broker) Ready() bool { return b.meta != nil && b.meta.Ready() }
+
+func (b *Broker) logsDir() string { return filepath.Join(b.cfg.DataDir, "logs") }
+
+// Close shuts down gracefully: stop accepting, let connections finish what they read for
+// a moment, then close replicas (sync, producer snapshots, clean-shutdown markers) and the
+// quorum.
+func (b *Broker) Close() error {
+	b.stopOnce.Do(func() {
+		close(b.stop)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		b.srv.Shutdown(ctx)
+		cancel()
+		b.bg.Wait()
+		b.groups.Close()
+		b.replicas.closeAll()
+		if err := b.meta.Close(); err != nil {
+			b.log.Error("closing metadata quorum", "err", err)
+		}
+	})
+	return nil
+}
+
+// maintain runs retention and producer expiry on every hosted replica.
+func (b *Broker) maintain() {
+	defer b.bg.Done()
+	t := time.NewTicker(b.cfg.MaintenanceInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+		}
+		b.replicas.each(func(tr *topicReplicas, p *partition.Partition) {
+			if err := p.Maintain(int64(b.cfg.Broker.ProducerIDExpirationMs)); err != nil {
+				b.log.Warn("retention failed", "topic", p.Topic(), "partition", p.Index(), "err", err)
+			}
+		})
+	}
+}
+
+func advertised(advertise string, bound net.Addr) (string, int32, error) {
+	hp := advertise
+	if hp == "" {
+		hp = bound.String()
+	}
+	host, portStr, err := net.SplitHostPort(hp)
+	if err != nil {
+		return "", 0, fmt.Errorf("advertised address %q: %w", hp, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port <= 0 || port > 65535 {
+		return "", 0, fmt.Errorf("advertised address %q: bad port", hp)
+	}
+	return host, int32(port), nil
+}

@@ -1,0 +1,176 @@
+package broker
+
+import (
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"sync"
+
+	"github.com/waybill/waybill/internal/cluster"
+	"github.com/waybill/waybill/internal/config"
+	wlog "github.com/waybill/waybill/internal/log"
+	"github.com/waybill/waybill/internal/partition"
+)
+
+// replicas hosts the partition replicas the metadata image assigns to this node. It
+// follows the image: every change opens new replicas, deletes those of deleted topics and
+// applies config changes, in the order the quorum committed them.
+type replicas struct {
+	b *Broker
+
+	mu     sync.RWMutex
+	topics map[string]*topicReplicas
+}
+
+// topicReplicas is a topic as this node hosts it.
+type topicReplicas struct {
+	meta  *cluster.Topic
+	cfg   config.Topic
+	parts []*partition.Partition // by index; nil where this node holds no replica
+}
+
+func newReplicas(b *Broker) *replicas {
+	return &replicas{b: b, topics: make(map[string]*topicReplicas)}
+}
+
+func (m *replicas) topic(name string) *topicReplicas {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.topics[name]
+}
+
+func (m *replicas) get(topic string, index int32) *partition.Partition {
+	tr := m.topic(topic)
+	if tr == nil || index < 0 || int(index) >= len(tr.parts) {
+		return nil
+	}
+	return tr.parts[index]
+}
+
+// each calls fn for every hosted partition.
+func (m *replicas) each(fn func(tr *topicReplicas, p *partition.Partition)) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, tr := range m.topics {
+		for _, p := range tr.parts {
+			if p != nil {
+				fn(tr, p)
+			}
+		}
+	}
+}
+
+// apply brings the hosted replicas in line with img. It runs on the metadata apply path,
+// so a command such as CreateTopic returns only once its replicas are open.
+func (m *replicas) apply(img *cluster.Image) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for name, tr := range m.topics {
+		mt, ok := img.Topics[name]
+		if ok && mt.ID == tr.meta.ID {
+			continue
+		}
+		for _, p := range tr.parts {
+			if p == nil {
+				continue
+			}
+			if err := p.Delete(); err != nil {
+				m.b.log.Error("deleting partition replica", "topic", name, "partition", p.Index(), "err", err)
+			}
+		}
+		delete(m.topics, name)
+		m.b.log.Info("deleted topic replicas", "topic", name)
+	}
+	for name, mt := range img.Topics {
+		if err := m.applyTopicLocked(img, name, mt); err != nil {
+			m.b.log.Error("opening topic replicas", "topic", name, "err", err)
+		}
+	}
+}
+
+func (m *replicas) applyTopicLocked(img *cluster.Image, name string, mt *cluster.Topic) error {
+	cfg, err := config.ParseTopic(mt.Configs, m.b.cfg.Broker)
+	if err != nil {
+		// The quorum only commits valid configs; a broker default could still clash.
+		return fmt.Errorf("topic config: %w", err)
+	}
+	tr := m.topics[name]
+	if tr == nil {
+		tr = &topicReplicas{}
+		m.topics[name] = tr
+	}
+	configChanged := tr.meta != nil && !reflect.DeepEqual(tr.cfg, cfg)
+	tr.meta, tr.cfg = mt, cfg
+	for len(tr.parts) < len(mt.Partitions) {
+		tr.parts = append(tr.parts, nil)
+	}
+	for i, pm := range mt.Partitions {
+		if tr.parts[i] != nil {
+			if configChanged {
+				tr.parts[i].SetConfig(m.partitionConfig(name, pm, cfg))
+			}
+			continue
+		}
+		if !hosts(pm, m.b.cfg.NodeID) {
+			continue
+		}
+		p, err := partition.Open(m.partitionConfig(name, pm, cfg))
+		if err != nil {
+			return err
+		}
+		tr.parts[i] = p
+		m.b.onPartitionOpened(mt, p)
+	}
+	return nil
+}
+
+func hosts(pm cluster.Partition, node int32) bool {
+	for _, r := range pm.Replicas {
+		if r == node {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *replicas) partitionConfig(topic string, pm cluster.Partition, cfg config.Topic) partition.Config {
+	return partition.Config{
+		Topic:         topic,
+		Index:         pm.Index,
+		FS:            m.b.cfg.FS,
+		Dir:           filepath.Join(m.b.logsDir(), fmt.Sprintf("%s-%d", topic, pm.Index)),
+		Log:           logConfig(cfg),
+		DurableAcks:   cfg.DurableAcks,
+		LogAppendTime: cfg.LogAppendTime(),
+		LeaderEpoch:   pm.LeaderEpoch,
+		Logger:        m.b.log,
+	}
+}
+
+func logConfig(cfg config.Topic) wlog.Config {
+	lc := wlog.DefaultConfig()
+	lc.SegmentBytes = int64(cfg.SegmentBytes)
+	lc.SegmentMs = cfg.SegmentMs
+	lc.RetentionBytes = cfg.RetentionBytes
+	lc.RetentionMs = cfg.RetentionMs
+	lc.IndexIntervalBytes = int64(cfg.IndexIntervalBytes)
+	lc.SegmentIndexBytes = int64(cfg.SegmentIndexBytes)
+	return lc
+}
+
+// closeAll closes every replica cleanly (broker shutdown).
+func (m *replicas) closeAll() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for name, tr := range m.topics {
+		for _, p := range tr.parts {
+			if p == nil {
+				continue
+			}
+			if err := p.Close(); err != nil {
+				m.b.log.Error("closing partition replica", "topic", name, "partition", p.Index(), "err", err)
+			}
+		}
+	}
+	m.topics = map[string]*topicReplicas{}
+}

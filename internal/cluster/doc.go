@@ -1,0 +1,34 @@
+// Package cluster is the metadata quorum and the controller: a Raft log
+// (hashicorp/raft, stored in raft-boltdb) of metadata commands, applied on every node
+// to an immutable Image that readers load without locks.
+//
+// A single node bootstraps a quorum of one and is its own controller; there is no
+// separate standalone mode. The seams for more nodes are in place (Config.Voters and
+// Config.RaftAddr select the initial voter set and a TCP transport; the controller
+// claims its role in the log on every election), but registering brokers that are not
+// the Raft leader, fencing and AlterPartition are not built yet.
+//
+// Files, one job each:
+//
+//	node.go         Start, Close, Image, Watch, Ready: raft setup and leadership
+//	propose.go      proposing a command and waiting for its result
+//	topics.go       CreateTopic, DeleteTopic, CreatePartitions, AlterTopicConfigs, ...
+//	producer_ids.go AllocateProducerIDs
+//	placement.go    replica placement (proposer side, may be random)
+//	validate.go     checks shared by proposers and Apply
+//	commands.go     the command encoding (documented there)
+//	apply.go        applyCommand: the pure state transition
+//	fsm.go          raft.FSM: Apply, Snapshot, Restore, publishing to watchers
+//	snapshot.go     the snapshot encoding
+//	image.go        Image, Broker, Topic, Partition
+//	raftlog.go      raft's hclog output adapted to slog
+//
+// Determinism: everything random or node-local (topic ids, the cluster id, broker
+// incarnations, replica placement, config validation against this node's broker
+// defaults) happens in the proposer and is carried in the command; Apply is a pure
+// function of the previous image and the command, so all nodes compute equal images.
+//
+// Errors: operations return *Error, which wraps the kerr code a Kafka response should
+// carry (errors.Is(err, kerr.TopicAlreadyExists)) and whose message fits the
+// response's error_message. Config errors are config.Error and wrap kerr.InvalidConfig.
+package cluster

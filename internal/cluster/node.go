@@ -1,0 +1,370 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+
+	"github.com/waybill/waybill/internal/config"
+)
+
+// Config configures a metadata node. Zero values mean the stated defaults.
+type Config struct {
+	// NodeID is this node's id, as broker id and as Raft server id. Required, >= 0.
+	NodeID int32
+	// Dir holds the Raft log, stable store and snapshots (e.g. <data-dir>/meta).
+	Dir string
+
+	// Host, Port and Rack are this broker's advertised Kafka listener, registered in the
+	// metadata so that every node can tell clients where it is.
+	Host string
+	Port int32
+	Rack string
+
+	// Defaults holds the broker configs: defaults for new topics (num.partitions,
+	// log.*), internal topic settings. Zero value: config.DefaultBroker().
+	Defaults config.Broker
+
+	// Logger receives the node's and raft's logs. Default slog.Default().
+	Logger *slog.Logger
+
+	// RaftAddr, when set, is the host:port this node's Raft TCP transport listens on
+	// and advertises; empty means an in-memory transport, which only a quorum of one
+	// can use.
+	RaftAddr string
+	// Voters is the initial voter set written at bootstrap, this node included: the
+	// first 1, 3 or 5 nodes of a cluster. Empty means this node alone. It is read only
+	// when Dir holds no Raft state yet.
+	Voters []Voter
+
+	// StartTimeout bounds how long Start waits to become controller. Default 10s.
+	StartTimeout time.Duration
+	// ProposeTimeout bounds how long a proposal waits to enter the Raft log when the
+	// caller's context has no deadline. Default 5s.
+	ProposeTimeout time.Duration
+}
+
+// Voter is a member of the initial Raft voter set.
+type Voter struct {
+	ID       int32
+	RaftAddr string
+}
+
+// Node is this process's member of the metadata quorum: it runs Raft over the
+// metadata log, applies it to an immutable Image, and proposes controller commands.
+// All methods are safe for concurrent use.
+type Node struct {
+	cfg    Config
+	logger *slog.Logger
+	fsm    *fsm
+
+	raft      *raft.Raft
+	transport raft.Transport
+	store     *raftboltdb.BoltStore
+
+	leaderEvents   chan bool
+	stopLeadership chan struct{}
+	leadershipDone chan struct{}
+
+	controllerOnce  sync.Once
+	controllerReady chan struct{} // closed once this node has claimed the controller role
+
+	closeOnce sync.Once
+	closed    atomic.Bool
+	closeErr  error
+}
+
+const (
+	defaultStartTimeout   = 10 * time.Second
+	defaultProposeTimeout = 5 * time.Second
+	raftDBFile            = "raft.db"
+	snapshotsRetained     = 2
+)
+
+// Start opens (or bootstraps) the metadata quorum in cfg.Dir and returns once this node
+// is the controller and has registered itself as a broker.
+//
+// On a fresh Dir it bootstraps a quorum of cfg.Voters (or of this node alone); on an
+// existing Dir it restores the latest snapshot and replays the log. The same code path
+// serves one node and many. Today Start requires this node to become the Raft leader,
+// which a quorum of one always does; a broker that is not a voter will register through
+// the controller once that RPC exists.
+func Start(cfg Config) (*Node, error) {
+	if err := cfg.fillDefaults(); err != nil {
+		return nil, err
+	}
+	began := time.Now()
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	n := &Node{
+		cfg:             cfg,
+		logger:          cfg.Logger,
+		fsm:             newFSM(cfg.Logger),
+		leaderEvents:    make(chan bool, 8),
+		stopLeadership:  make(chan struct{}),
+		leadershipDone:  make(chan struct{}),
+		controllerReady: make(chan struct{}),
+	}
+	if err := n.openRaft(); err != nil {
+		n.closeStores()
+		return nil, err
+	}
+	go n.followLeadership()
+
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.StartTimeout)
+	defer cancel()
+	select {
+	case <-n.controllerReady:
+	case <-ctx.Done():
+		_ = n.Close()
+		return nil, fmt.Errorf("cluster: node %d did not become controller within %v", cfg.NodeID, cfg.StartTimeout)
+	}
+	if err := n.registerBroker(ctx); err != nil {
+		_ = n.Close()
+		return nil, fmt.Errorf("cluster: registering broker %d: %w", cfg.NodeID, err)
+	}
+	img := n.Image()
+	n.logger.Info("metadata quorum ready", "node", cfg.NodeID, "cluster_id", img.ClusterID,
+		"controller_epoch", img.ControllerEpoch, "topics", len(img.Topics),
+		"metadata_version", img.Version, "took", time.Since(began).Round(time.Millisecond))
+	return n, nil
+}
+
+func (cfg *Config) fillDefaults() error {
+	if cfg.NodeID < 0 {
+		return fmt.Errorf("cluster: node id %d is negative", cfg.NodeID)
+	}
+	if cfg.Dir == "" {
+		return errors.New("cluster: no metadata directory")
+	}
+	if cfg.Defaults.NumPartitions == 0 { // zero value: ParseBroker never yields 0
+		cfg.Defaults = config.DefaultBroker()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.StartTimeout <= 0 {
+		cfg.StartTimeout = defaultStartTimeout
+	}
+	if cfg.ProposeTimeout <= 0 {
+		cfg.ProposeTimeout = defaultProposeTimeout
+	}
+	if len(cfg.Voters) == 0 {
+		cfg.Voters = []Voter{{ID: cfg.NodeID, RaftAddr: cfg.RaftAddr}}
+	}
+	if len(cfg.Voters) > 1 && cfg.RaftAddr == "" {
+		return errors.New("cluster: a quorum of several voters needs a RaftAddr")
+	}
+	return nil
+}
+
+func raftID(nodeID int32) raft.ServerID { return raft.ServerID(strconv.Itoa(int(nodeID))) }
+
+// raftConfig tunes raft for the size of the quorum. A single voter has nobody to hear
+// heartbeats from, so short timeouts only shorten the wait before it elects itself
+// (leader within a few hundred milliseconds of start); several voters keep raft's
+// defaults, which tolerate a loaded network.
+func (n *Node) raftConfig() *raft.Config {
+	c := raft.DefaultConfig()
+	c.LocalID = raftID(n.cfg.NodeID)
+	c.Logger = newRaftLogger(n.logger)
+	c.NotifyCh = n.leaderEvents
+	if len(n.cfg.Voters) == 1 {
+		c.HeartbeatTimeout = 100 * time.Millisecond
+		c.ElectionTimeout = 100 * time.Millisecond
+		c.LeaderLeaseTimeout = 50 * time.Millisecond
+		c.CommitTimeout = 10 * time.Millisecond
+	}
+	return c
+}
+
+func (n *Node) openRaft() error {
+	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(n.cfg.Dir, raftDBFile)})
+	if err != nil {
+		return fmt.Errorf("cluster: opening raft log: %w", err)
+	}
+	n.store = store
+	rlog := newRaftLogger(n.logger)
+	snapshots, err := raft.NewFileSnapshotStoreWithLogger(n.cfg.Dir, snapshotsRetained, rlog)
+	if err != nil {
+		return fmt.Errorf("cluster: opening snapshot store: %w", err)
+	}
+	transport, err := n.newTransport(rlog)
+	if err != nil {
+		return err
+	}
+	n.transport = transport
+
+	conf := n.raftConfig()
+	existing, err := raft.HasExistingState(store, store, snapshots)
+	if err != nil {
+		return fmt.Errorf("cluster: reading raft state: %w", err)
+	}
+	if !existing {
+		if err := raft.BootstrapCluster(conf, store, store, snapshots, transport, n.bootstrapConfiguration(transport)); err != nil {
+			return fmt.Errorf("cluster: bootstrapping quorum: %w", err)
+		}
+		n.logger.Info("bootstrapped metadata quorum", "dir", n.cfg.Dir, "voters", len(n.cfg.Voters))
+	}
+	r, err := raft.NewRaft(conf, n.fsm, store, store, snapshots, transport)
+	if err != nil {
+		return fmt.Errorf("cluster: starting raft: %w", err)
+	}
+	n.raft = r
+	return nil
+}
+
+func (n *Node) newTransport(rlog *raftLogger) (raft.Transport, error) {
+	if n.cfg.RaftAddr == "" {
+		_, t := raft.NewInmemTransport(raft.ServerAddress("inmem-" + strconv.Itoa(int(n.cfg.NodeID))))
+		return t, nil
+	}
+	resolved, err := net.ResolveTCPAddr("tcp", n.cfg.RaftAddr)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: raft address: %w", err)
+	}
+	var advertise net.Addr = resolved
+	if resolved.Port == 0 {
+		advertise = nil // advertise the port the listener was given
+	}
+	t, err := raft.NewTCPTransportWithLogger(n.cfg.RaftAddr, advertise, 3, 10*time.Second, rlog)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: raft transport: %w", err)
+	}
+	return t, nil
+}
+
+func (n *Node) bootstrapConfiguration(transport raft.Transport) raft.Configuration {
+	var c raft.Configuration
+	for _, v := range n.cfg.Voters {
+		addr := raft.ServerAddress(v.RaftAddr)
+		if v.ID == n.cfg.NodeID {
+			addr = transport.LocalAddr()
+		}
+		c.Servers = append(c.Servers, raft.Server{Suffrage: raft.Voter, ID: raftID(v.ID), Address: addr})
+	}
+	return c
+}
+
+// followLeadership reacts to raft's leadership notifications. Raft blocks on NotifyCh,
+// so this loop only hands work to goroutines and never waits on raft itself.
+func (n *Node) followLeadership() {
+	defer close(n.leadershipDone)
+	for {
+		select {
+		case leader := <-n.leaderEvents:
+			if leader {
+				go n.becomeController()
+			}
+		case <-n.stopLeadership:
+			return
+		}
+	}
+}
+
+// becomeController runs on every election this node wins: it waits until everything
+// committed before is applied (Barrier), records the cluster id if the log has none yet,
+// and claims the controller role in the log.
+func (n *Node) becomeController() {
+	if err := n.raft.Barrier(n.cfg.ProposeTimeout).Error(); err != nil {
+		n.logger.Warn("could not catch up as new metadata leader", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ProposeTimeout)
+	defer cancel()
+	if n.Image().ClusterID == "" {
+		if _, err := n.propose(ctx, command{InitCluster: &initClusterCmd{ClusterID: randomUUID().String()}}); err != nil {
+			n.logger.Warn("could not record cluster id", "err", err)
+			return
+		}
+	}
+	if _, err := n.propose(ctx, command{ClaimController: &claimControllerCmd{NodeID: n.cfg.NodeID}}); err != nil {
+		n.logger.Warn("could not claim controller role", "err", err)
+		return
+	}
+	n.controllerOnce.Do(func() { close(n.controllerReady) })
+}
+
+// registerBroker records this broker's listener under a fresh incarnation.
+func (n *Node) registerBroker(ctx context.Context) error {
+	_, err := n.propose(ctx, command{RegisterBroker: &registerBrokerCmd{
+		ID: n.cfg.NodeID, Host: n.cfg.Host, Port: n.cfg.Port, Rack: n.cfg.Rack,
+		Incarnation: randomUUID(),
+	}})
+	return err
+}
+
+// Ready reports whether the node can serve metadata changes: it is open and the
+// quorum has a leader.
+func (n *Node) Ready() bool {
+	if n.closed.Load() {
+		return false
+	}
+	addr, _ := n.raft.LeaderWithID()
+	return addr != ""
+}
+
+// NodeID returns this node's id.
+func (n *Node) NodeID() int32 { return n.cfg.NodeID }
+
+// Image returns the current metadata image. It never blocks.
+func (n *Node) Image() *Image { return n.fsm.image.Load() }
+
+// Watch registers fn to be called with every new image, in log order. fn is first
+// called at once, from Watch, with an empty image and the current one (so a watcher
+// misses nothing and needs no separate initial load); then after every applied change
+// with the image before and after it.
+//
+// Later calls run on raft's apply goroutine, before the proposer of that change is
+// answered, and block all further applies while they run: fn must be quick, must not
+// modify the images, and must not call Watch or any method that proposes (CreateTopic
+// and the like), which would deadlock. Hand longer work to another goroutine.
+func (n *Node) Watch(fn func(prev, next *Image)) { n.fsm.watch(fn) }
+
+// Close shuts raft down (no further watcher calls once it returns) and closes the log.
+// It is safe to call more than once.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		n.closed.Store(true)
+		if n.raft != nil {
+			n.closeErr = n.raft.Shutdown().Error()
+		}
+		close(n.stopLeadership)
+		<-n.leadershipDone
+		n.closeStores()
+	})
+	return n.closeErr
+}
+
+func (n *Node) closeStores() {
+	if closer, ok := n.transport.(interface{ Close() error }); ok {
+		_ = closer.Close()
+	}
+	if n.store != nil {
+		if err := n.store.Close(); err != nil && n.closeErr == nil {
+			n.closeErr = err
+		}
+	}
+}
+
+// raftSnapshots counts the snapshots on disk (for tests and diagnostics).
+func (n *Node) raftSnapshots() (int, error) {
+	store, err := raft.NewFileSnapshotStoreWithLogger(n.cfg.Dir, snapshotsRetained, newRaftLogger(n.logger))
+	if err != nil {
+		return 0, err
+	}
+	list, err := store.List()
+	return len(list), err
+}

@@ -1,0 +1,39 @@
+package group
+
+import (
+	"math"
+	"testing"
+)
+
+func TestPartitionForMatchesKafka(t *testing.T) {
+	hashes := []struct {
+		s    string
+		hash int32
+	}{
+		{"", 0},
+		{"a", 97},
+		{"hello", 99162322},
+		{"Aa", 2112}, // the classic collision with "BB"
+		{"BB", 2112},
+		{"\U0001F600", 31*0xD83D + 0xDE00}, // hashed as a UTF-16 surrogate pair
+		{"polygenelubricants", math.MinInt32},
+	}
+	for _, c := range hashes {
+		if got := javaStringHashCode(c.s); got != c.hash {
+			t.Errorf("hashCode(%q) = %d, want %d", c.s, got, c.hash)
+		}
+	}
+	// Utils.abs(MinInt32) is 0, not negative.
+	if p := partitionFor("polygenelubricants", 50); p != 0 {
+		t.Errorf("partition of a MinInt32 hash = %d, want 0", p)
+	}
+	if p := partitionFor("hello", 50); p != 99162322%50 {
+		t.Errorf("partition of hello = %d", p)
+	}
+	// A negative hash is made positive before the modulo.
+	if h := javaStringHashCode("console-consumer-12345"); h < 0 {
+		if p := partitionFor("console-consumer-12345", 50); p != -h%50 {
+			t.Errorf("partition of negative hash = %d, want %d", p, -h%50)
+		}
+	}
+}

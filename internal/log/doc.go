@@ -1,0 +1,97 @@
+// Package log is the durable, segmented on-disk log of one partition replica.
+//
+// # Directory layout
+//
+// One directory per partition replica holds:
+//
+//	00000000000000000000.log        segment: record batches, back to back
+//	00000000000000000000.index      sparse offset index of that segment
+//	00000000000000000000.timeindex  time index of that segment
+//	checkpoint                      log start offset and recovery point
+//	clean-shutdown                  marker: present only after a clean Close
+//	*.tmp                           a checkpoint being written; removed at Open
+//
+// A file name's number is the segment's base offset, the offset of its first batch,
+// printed as %020d.
+//
+// # Segments (.log)
+//
+// Record batches (magic v2) exactly as the producer sent them, with the broker-assigned
+// base offset and partition leader epoch stamped into the header (both outside the CRC,
+// see package records). Batches are contiguous: each batch's base offset is the previous
+// batch's last offset + 1, and the first batch's base offset is the segment's.
+//
+// # Offset index (.index)
+//
+// Every index.interval.bytes of batches, one entry maps a batch's base offset to its byte
+// position, so a read finds its start with a binary search and a short forward scan.
+// Entries are 8 bytes, big endian, strictly increasing in both fields:
+//
+//	0       4         8
+//	+-------+---------+
+//	|relOff |position |  relOff   = batch base offset - segment base offset (uint32)
+//	+-------+---------+  position = byte position of the batch in the .log (uint32)
+//
+// # Time index (.timeindex)
+//
+// Entries are 12 bytes, big endian, strictly increasing in timestamp:
+//
+//	0                8       12
+//	+----------------+-------+
+//	|   timestamp    |relOff |  timestamp = the segment's largest batch MaxTimestamp so far
+//	+----------------+-------+  relOff    = base offset of the batch holding it - base
+//
+// An entry (T, o) says: no batch up to and including the one at o has a timestamp above
+// T. An entry is added next to an offset index entry when the maximum grew, and once
+// more when the segment is sealed, so the last entry is the segment's largest timestamp
+// and the batch that holds it.
+//
+// Index files are written whole when a segment is sealed (rolled) and at Close; the
+// active segment's indexes live in memory. They are trusted only for segments below the
+// recovery point or after a clean shutdown; otherwise Open rebuilds them by scanning.
+//
+// # Checkpoint
+//
+// 28 bytes, replaced atomically (write checkpoint.tmp, fsync, rename, fsync directory):
+//
+//	0      4   5     8                16               24      28
+//	+------+---+-----+----------------+----------------+-------+
+//	|"WBCP"|ver| 0 0 |  log start     | recovery point |crc32c |
+//	+------+---+-----+----------------+----------------+-------+
+//
+// The log start offset only moves forward by DeleteBefore (Kafka DeleteRecords) or
+// retention; reads below it fail. The recovery point is the base offset of the first
+// segment not known durable: every segment wholly below it had its .log, .index and
+// .timeindex fsynced.
+//
+// # Recovery
+//
+// Open trusts every segment after a clean shutdown (it rescans only the tail of the last
+// segment after its last index entry). Otherwise it trusts the segments wholly below the
+// recovery point and scans the rest: each batch's header, offsets and CRC-32C are
+// validated, and the segment is truncated at the first invalid batch; later segments
+// are then deleted, since they follow a hole. Open fsyncs what it recovered before it
+// reports it durable, because a process crash leaves unsynced data in the page cache.
+//
+// # Damage
+//
+// One error per way a file can be damaged; Open logs which one it found and repairs it:
+//
+//   - ErrTornBatch: a batch's header or body runs past the end of the .log (torn write).
+//   - ErrBadBatchHeader: a batch header with the wrong magic byte or an impossible length.
+//   - ErrBatchChecksum: a batch whose CRC-32C does not match its bytes.
+//   - ErrOffsetsOutOfOrder: a batch whose base offset does not follow the previous batch.
+//   - ErrSegmentGap: a segment whose base offset is not where the previous one ended.
+//   - ErrIndexCorrupt: an .index or .timeindex that is missing, has a partial entry, or
+//     points outside its segment (the index is rebuilt from the .log).
+//   - ErrCheckpointCorrupt: a checkpoint with a bad magic, version or checksum (the log
+//     start falls back to the first segment and every segment is scanned).
+//
+// # Concurrency
+//
+// Append, AppendAssigned, Truncate, DeleteBefore, ApplyRetention, SetConfig and Close
+// are serialised by the log itself (they are meant to come from one goroutine anyway).
+// Read, Scan, Sync and the accessors run concurrently with them and with each other; in
+// particular Append proceeds while Sync waits for fsync, which is what lets the caller
+// share one fsync between many producers (group commit).
+package log

@@ -1,0 +1,65 @@
+package partition
+
+// Close stops the sync loop, snapshots the producer state and closes the log cleanly, so
+// the next start skips recovery.
+func (p *Partition) Close() error {
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
+	p.stateMu.Lock()
+	if p.closed {
+		p.stateMu.Unlock()
+		return nil
+	}
+	p.closed = true
+	p.stateMu.Unlock()
+	close(p.syncWake)
+	<-p.syncDone
+	if _, err := p.log.Sync(); err != nil {
+		p.log.Close()
+		return err
+	}
+	if err := p.producers.WriteSnapshot(p.cfg.FS, p.cfg.Dir, p.log.EndOffset()); err != nil {
+		p.cfg.Logger.Warn("writing producer snapshot", "topic", p.cfg.Topic, "partition", p.cfg.Index, "err", err)
+	}
+	return p.log.Close()
+}
+
+// Delete closes the replica and removes its data (topic deletion).
+func (p *Partition) Delete() error {
+	p.appendMu.Lock()
+	p.stateMu.Lock()
+	alreadyClosed := p.closed
+	p.closed = true
+	p.stateMu.Unlock()
+	if !alreadyClosed {
+		close(p.syncWake)
+		<-p.syncDone
+	}
+	p.appendMu.Unlock()
+	return p.log.Delete()
+}
+
+// Maintain runs the periodic work: retention and producer expiry.
+func (p *Partition) Maintain(producerExpirationMs int64) error {
+	p.appendMu.Lock()
+	p.producers.Expire(p.cfg.Now().UnixMilli(), producerExpirationMs)
+	p.appendMu.Unlock()
+	_, err := p.log.ApplyRetention()
+	return err
+}
+
+// SetConfig applies changed topic configs to the open replica.
+func (p *Partition) SetConfig(cfg Config) {
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
+	p.cfg.Log = cfg.Log
+	p.cfg.LogAppendTime = cfg.LogAppendTime
+	p.log.SetConfig(cfg.Log)
+}
+
+// LeaderEpoch is the epoch of this replica's current leadership.
+func (p *Partition) LeaderEpoch() int32 {
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
+	return p.cfg.LeaderEpoch
+}

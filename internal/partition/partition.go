@@ -1,0 +1,272 @@
+// Package partition is one partition replica: it appends batches in order with the
+// idempotence checks, makes them durable with group commit, moves the high watermark and
+// wakes the fetches and produces waiting on it.
+//
+// Lock order: appendMu, then stateMu. appendMu serialises the append path (producer check →
+// log append → producer update) and is never held during an fsync; stateMu guards the
+// offsets that waiters read and is held only for a few instructions.
+package partition
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	wlog "github.com/waybill/waybill/internal/log"
+	"github.com/waybill/waybill/internal/producers"
+	"github.com/waybill/waybill/internal/records"
+	"github.com/waybill/waybill/internal/vfs"
+)
+
+// Config describes a partition replica.
+type Config struct {
+	Topic string
+	Index int32
+	FS    vfs.FS
+	Dir   string
+	Log   wlog.Config
+	// DurableAcks answers acks=1/all produces only after fsync, and hides records from
+	// consumers until they are durable (waybill.durable.acks).
+	DurableAcks bool
+	// LogAppendTime stamps batches with the broker's time (message.timestamp.type).
+	LogAppendTime bool
+	LeaderEpoch   int32
+	Logger        *slog.Logger
+	Now           func() time.Time
+}
+
+// Partition is a partition replica. This node leads every partition it hosts until
+// replication arrives; the follower role plugs in beside the leader path here.
+type Partition struct {
+	cfg Config
+	log *wlog.Log
+
+	appendMu  sync.Mutex
+	producers *producers.State // guarded by appendMu
+
+	stateMu  sync.Mutex
+	hw       int64         // high watermark: consumers see offsets below it
+	durable  int64         // end offset known to be fsynced
+	failure  error         // set when the log can no longer be written
+	changed  chan struct{} // closed and replaced whenever hw, durable or failure change
+	closed   bool
+	syncWake chan struct{}
+	syncDone chan struct{}
+}
+
+// AppendResult is where a batch landed.
+type AppendResult struct {
+	BaseOffset    int64
+	LastOffset    int64
+	LogAppendTime int64 // -1 unless message.timestamp.type=LogAppendTime
+	// Duplicate is set when an idempotent producer retried a batch already in the log; the
+	// offsets are those of the original.
+	Duplicate bool
+}
+
+// ErrStorage is returned after the log failed to write or sync; the partition refuses
+// writes from then on (KAFKA_STORAGE_ERROR).
+var ErrStorage = errors.New("partition: log storage failed")
+
+// ErrClosed is returned by appends to a replica that was closed (its topic deleted, or
+// the broker shutting down).
+var ErrClosed = errors.New("partition: closed")
+
+// Open opens or recovers the replica's log and its producer state.
+func Open(cfg Config) (*Partition, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	l, err := wlog.Open(cfg.FS, cfg.Dir, cfg.Log, cfg.Now)
+	if err != nil {
+		return nil, fmt.Errorf("opening log of %s-%d: %w", cfg.Topic, cfg.Index, err)
+	}
+	ps, err := loadProducers(cfg.FS, cfg.Dir, l)
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("loading producer state of %s-%d: %w", cfg.Topic, cfg.Index, err)
+	}
+	end := l.EndOffset()
+	p := &Partition{
+		cfg:       cfg,
+		log:       l,
+		producers: ps,
+		hw:        end, // everything recovery kept was synced or is served as Kafka would
+		durable:   end,
+		changed:   make(chan struct{}),
+		syncWake:  make(chan struct{}, 1),
+		syncDone:  make(chan struct{}),
+	}
+	go p.syncLoop()
+	return p, nil
+}
+
+// loadProducers restores the idempotence state from the newest snapshot at or below the
+// log end and replays the batches after it.
+func loadProducers(fs vfs.FS, dir string, l *wlog.Log) (*producers.State, error) {
+	end := l.EndOffset()
+	if err := producers.DeleteSnapshotsAbove(fs, dir, end); err != nil {
+		return nil, err
+	}
+	ps, from, err := producers.LoadSnapshot(fs, dir)
+	if err != nil {
+		return nil, err
+	}
+	from = max(from, l.StartOffset())
+	err = l.Scan(from, func(h records.Header, _ []byte) error {
+		if h.HasProducer() {
+			ps.Replay(h, h.MaxTimestamp)
+		}
+		return nil
+	})
+	return ps, err
+}
+
+// Topic and Index name the partition.
+func (p *Partition) Topic() string { return p.cfg.Topic }
+func (p *Partition) Index() int32  { return p.cfg.Index }
+
+// Log exposes the replica's log for reads and offset lookups.
+func (p *Partition) Log() *wlog.Log { return p.log }
+
+// Append writes one validated batch. With durable acks the caller waits for
+// WaitDurable(LastOffset+1) before acknowledging.
+func (p *Partition) Append(batch []byte, h records.Header) (AppendResult, error) {
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
+	if err := p.failed(); err != nil {
+		return AppendResult{}, err
+	}
+	if h.HasProducer() {
+		dup, err := p.producers.Check(h)
+		if err != nil {
+			return AppendResult{}, err
+		}
+		if dup != nil {
+			return AppendResult{BaseOffset: dup.FirstOffset, LastOffset: dup.LastOffset,
+				LogAppendTime: -1, Duplicate: true}, nil
+		}
+	}
+	now := p.cfg.Now().UnixMilli()
+	res := AppendResult{LogAppendTime: -1}
+	if p.cfg.LogAppendTime {
+		records.SetLogAppendTime(batch, h, now)
+		res.LogAppendTime = now
+	}
+	ar, err := p.log.Append(batch, p.cfg.LeaderEpoch)
+	if err != nil {
+		p.fail(err)
+		return AppendResult{}, fmt.Errorf("%w: %v", ErrStorage, err)
+	}
+	res.BaseOffset, res.LastOffset = ar.BaseOffset, ar.LastOffset
+	if h.HasProducer() {
+		h.BaseOffset = ar.BaseOffset
+		p.producers.Update(h, now)
+	}
+	if p.cfg.DurableAcks {
+		p.wakeSync()
+	} else {
+		p.advance(ar.LastOffset+1, -1)
+	}
+	return res, nil
+}
+
+// WaitDurable blocks until every offset below end is fsynced (or, without durable acks,
+// written), ctx ends, or the log fails.
+func (p *Partition) WaitDurable(ctx context.Context, end int64) error {
+	if !p.cfg.DurableAcks {
+		return nil
+	}
+	return p.wait(ctx, func() (bool, error) {
+		if p.durable >= end {
+			return true, nil
+		}
+		return false, p.failure
+	})
+}
+
+// HighWatermark is the offset below which consumers may read.
+func (p *Partition) HighWatermark() int64 {
+	p.stateMu.Lock()
+	defer p.stateMu.Unlock()
+	return p.hw
+}
+
+// Changed returns a channel closed at the next change of the high watermark.
+func (p *Partition) Changed() <-chan struct{} {
+	p.stateMu.Lock()
+	defer p.stateMu.Unlock()
+	return p.changed
+}
+
+// Read returns whole batches from offset, below the high watermark.
+func (p *Partition) Read(offset int64, maxBytes int) (*wlog.Chunks, int64, error) {
+	hw := p.HighWatermark()
+	chunks, err := p.log.Read(offset, maxBytes, hw)
+	return chunks, hw, err
+}
+
+func (p *Partition) wait(ctx context.Context, done func() (bool, error)) error {
+	for {
+		p.stateMu.Lock()
+		ok, err := done()
+		ch := p.changed
+		p.stateMu.Unlock()
+		if ok {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// advance moves the high watermark (and the durable end when durable >= 0) forward and
+// wakes waiters.
+func (p *Partition) advance(hw, durable int64) {
+	p.stateMu.Lock()
+	defer p.stateMu.Unlock()
+	moved := false
+	if hw > p.hw {
+		p.hw, moved = hw, true
+	}
+	if durable > p.durable {
+		p.durable, moved = durable, true
+	}
+	if moved {
+		close(p.changed)
+		p.changed = make(chan struct{})
+	}
+}
+
+func (p *Partition) failed() error {
+	p.stateMu.Lock()
+	defer p.stateMu.Unlock()
+	if p.closed {
+		return ErrClosed
+	}
+	return p.failure
+}
+
+func (p *Partition) fail(err error) {
+	p.cfg.Logger.Error("partition log failed; refusing writes", "topic", p.cfg.Topic,
+		"partition", p.cfg.Index, "err", err)
+	p.stateMu.Lock()
+	defer p.stateMu.Unlock()
+	if p.failure == nil {
+		p.failure = fmt.Errorf("%w: %v", ErrStorage, err)
+		close(p.changed)
+		p.changed = make(chan struct{})
+	}
+}

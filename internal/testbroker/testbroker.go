@@ -1,0 +1,93 @@
+// Package testbroker starts real Waybill brokers for tests: in-process on a 127.0.0.1
+// port with a temporary data directory, restartable on the same directory.
+package testbroker
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+
+	"github.com/waybill/waybill/internal/broker"
+	"github.com/waybill/waybill/internal/config"
+)
+
+// Broker is a running test broker.
+type Broker struct {
+	t   testing.TB
+	cfg broker.Config
+	*broker.Broker
+}
+
+// Option adjusts the broker config before start.
+type Option func(*broker.Config)
+
+// WithBrokerConfig sets broker configs by their Kafka names.
+func WithBrokerConfig(values map[string]string) Option {
+	return func(c *broker.Config) {
+		merged := c.Broker.Explicit()
+		for k, v := range values {
+			merged[k] = v
+		}
+		bc, err := config.ParseBroker(merged)
+		if err != nil {
+			panic(err)
+		}
+		c.Broker = bc
+	}
+}
+
+// WithDataDir uses dir instead of a fresh temporary directory.
+func WithDataDir(dir string) Option { return func(c *broker.Config) { c.DataDir = dir } }
+
+// Start starts a broker and stops it when the test ends. Group rebalances start without
+// Kafka's initial delay, so tests do not wait for it.
+func Start(t testing.TB, opts ...Option) *Broker {
+	t.Helper()
+	bc, err := config.ParseBroker(map[string]string{"group.initial.rebalance.delay.ms": "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := broker.Config{
+		NodeID:  1,
+		DataDir: t.TempDir(),
+		Listen:  "127.0.0.1:0",
+		Broker:  bc,
+		Logger:  logger(),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	tb := &Broker{t: t, cfg: cfg}
+	tb.start()
+	t.Cleanup(func() { tb.Broker.Close() })
+	return tb
+}
+
+func (tb *Broker) start() {
+	tb.t.Helper()
+	b, err := broker.Start(tb.cfg)
+	if err != nil {
+		tb.t.Fatalf("starting broker: %v", err)
+	}
+	tb.Broker = b
+	// Later starts keep the port, so clients can reconnect to the same address.
+	tb.cfg.Listen = b.Addr().String()
+}
+
+// Addr is the Kafka listener, host:port.
+func (tb *Broker) Addr() string { return tb.Broker.Addr().String() }
+
+// Restart closes the broker cleanly and starts it again on the same directory and port.
+func (tb *Broker) Restart() {
+	tb.t.Helper()
+	tb.Broker.Close()
+	tb.start()
+}
+
+func logger() *slog.Logger {
+	if os.Getenv("WAYBILL_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
