@@ -1,0 +1,85 @@
+package bench
+
+import (
+	"encoding/json"
+	"io"
+	"runtime"
+	"time"
+)
+
+// Report is a whole run: what was sent, where, on which machine, and what each phase
+// measured. It is the --json output.
+type Report struct {
+	Workload WorkloadInfo `json:"workload"`
+	Phases   []Phase      `json:"phases"`
+	Targets  []TargetInfo `json:"targets"`
+	Machine  MachineInfo  `json:"machine"`
+	Results  []Result     `json:"results"`
+}
+
+// WorkloadInfo is the part of a Workload that shapes the results.
+type WorkloadInfo struct {
+	Topic         string  `json:"topic,omitempty"`
+	RecordSize    int     `json:"record_size"`
+	Partitions    int32   `json:"partitions"`
+	Producers     int     `json:"producers"`
+	Consumers     int     `json:"consumers"`
+	Acks          string  `json:"acks"`
+	Idempotent    bool    `json:"idempotent"`
+	Compression   string  `json:"compression"`
+	Duration      string  `json:"duration,omitempty"`
+	Records       int64   `json:"records,omitempty"`
+	RateMBps      float64 `json:"rate_mb_per_sec,omitempty"`
+	Linger        string  `json:"linger"`
+	BatchMaxBytes int32   `json:"batch_max_bytes"`
+}
+
+// TargetInfo names a target and how it ran.
+type TargetInfo struct {
+	Name    string `json:"name"`
+	Details string `json:"details"`
+}
+
+// MachineInfo is what the Go runtime knows about the machine.
+type MachineInfo struct {
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+	CPUs      int    `json:"cpus"`
+	GoVersion string `json:"go_version"`
+}
+
+func newReport(w Workload, phases []Phase) *Report {
+	info := WorkloadInfo{
+		Topic:         w.Topic,
+		RecordSize:    w.RecordSize,
+		Partitions:    w.Partitions,
+		Producers:     w.Producers,
+		Consumers:     w.Consumers,
+		Acks:          w.Acks,
+		Idempotent:    w.Idempotent,
+		Compression:   w.Compression,
+		Records:       w.Records,
+		Linger:        w.Linger.String(),
+		BatchMaxBytes: w.BatchMaxBytes,
+	}
+	if w.Records <= 0 {
+		info.Duration = w.Duration.Round(time.Millisecond).String()
+	}
+	for _, p := range phases {
+		if p == PhaseProduceRate {
+			info.RateMBps = w.RateMBps
+		}
+	}
+	return &Report{
+		Workload: info,
+		Phases:   phases,
+		Machine:  MachineInfo{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version()},
+	}
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}

@@ -1,0 +1,37 @@
+package durability_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// produceWindowed sends n unique values ("<prefix>-<i>") with at most window of them
+// unresolved at a time, so that they travel in many small produce requests, and waits
+// until every one has an outcome. The ledger holds the outcomes.
+func produceWindowed(t *testing.T, cl *kgo.Client, topic, prefix string, n, window int, timeout time.Duration) *produceLedger {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	ledger := newProduceLedger()
+	slots := make(chan struct{}, window)
+	for i := 0; i < n; i++ {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			t.Fatalf("producing %s: %d of %d values sent when the %v deadline passed", topic, i, n, timeout)
+		}
+		value := fmt.Sprintf("%s-%06d", prefix, i)
+		cl.Produce(ctx, &kgo.Record{Topic: topic, Value: []byte(value)}, func(_ *kgo.Record, err error) {
+			ledger.record(value, err)
+			<-slots
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		t.Fatalf("producing %s: flush: %v", topic, err)
+	}
+	return ledger
+}
