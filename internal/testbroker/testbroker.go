@@ -10,6 +10,7 @@ import (
 
 	"github.com/waybill/waybill/internal/broker"
 	"github.com/waybill/waybill/internal/config"
+	"github.com/waybill/waybill/internal/vfs"
 )
 
 // Broker is a running test broker.
@@ -90,4 +91,19 @@ func logger() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// WithFS stores partition data through fs (fault injection).
+func WithFS(fs vfs.FS) Option { return func(c *broker.Config) { c.FS = fs } }
+
+// Stop closes the broker; Start it again with StartAgain, optionally changing options.
+func (tb *Broker) Stop() { tb.Broker.Close() }
+
+// StartAgain starts a stopped broker on the same directory and port, after applying opts.
+func (tb *Broker) StartAgain(opts ...Option) {
+	tb.t.Helper()
+	for _, o := range opts {
+		o(&tb.cfg)
+	}
+	tb.start()
 }
