@@ -31,6 +31,7 @@ func (b *Broker) handleFetch(r *server.Request) server.Pending {
 		for {
 			reply, size, waitOn := b.readFetch(req)
 			if size >= int64(req.MinBytes) || len(waitOn) == 0 || !time.Now().Before(deadline) {
+				b.metrics.fetchedBytes.Add(float64(size))
 				return reply
 			}
 			reply.Release()

@@ -60,7 +60,7 @@ func confluentPythonProduce(ctx context.Context, t *testing.T, python, addr, top
 func confluentPythonConsume(ctx context.Context, t *testing.T, python, addr, topic, group string, n int) []record {
 	t.Helper()
 	out, _ := run(ctx, t, "", python, confluentPythonScript, "consume", "--bootstrap", addr, "--topic", topic,
-		"--group", group, "--count", fmt.Sprint(n), "--timeout", "12")
+		"--group", group, "--count", fmt.Sprint(n), "--timeout", "8")
 	return decodeRecords(t, out)
 }
 

@@ -12,11 +12,11 @@ import (
 func TestKcatRoundTripsKeyedRecordsWithEveryCodec(t *testing.T) {
 	t.Parallel()
 	requireKcat(t) // fail early, with the install hint, when kcat is missing
-	ctx := testContext(t)
 	b := startBroker(t)
 	for _, codec := range []string{"none", "gzip", "snappy", "lz4", "zstd"} {
 		t.Run(codec, func(t *testing.T) {
 			t.Parallel()
+			ctx := testContext(t)
 			topic := "kcat-" + codec
 			createTopic(ctx, t, b.Addr(), topic, 3)
 			keys, values := keyedValues(codec, 40)

@@ -37,8 +37,9 @@ func requireConfluentKafkaPython(ctx context.Context, t *testing.T) string {
 	return python
 }
 
-// toolTimeout bounds one exec of a client tool; each finishes in a few seconds.
-const toolTimeout = 15 * time.Second
+// toolTimeout bounds one exec of a client tool; each finishes within a few seconds
+// (a group consumer's join takes librdkafka about 3 s).
+const toolTimeout = 10 * time.Second
 
 // run execs a tool with stdin, bounded by ctx and toolTimeout, and returns its stdout
 // and stderr; a non-zero exit fails the test with (the start of) both.
