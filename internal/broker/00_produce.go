@@ -5,7 +5,7 @@ package broker
 // fsync) is left to the Pending, so a pipelined producer keeps its batches in sequence
 // while many of them share one fsync.
 //
-// acks=0 sends no response. acks=1 and acks=all are answered once the batch is fsynced
+// acks=0 sends no response (a failure closes the connection). acks=1 and acks=all are answered once the batch is fsynced
 // (unless waybill.durable.acks=false); acks=all is refused with NOT_ENOUGH_REPLICAS when
 // the ISR is smaller than min.insync.replicas.
 
@@ -42,6 +42,7 @@ func (b *Broker) handleProduce(r *server.Request) server.Pending {
 		return server.Done(produceError(req, resp, kerr.TransactionalIDAuthorizationFailed.Code))
 	}
 	var waits []produceWait
+	failed := false
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for i, t := range req.Topics {
 		rt := &resp.Topics[i]
@@ -53,13 +54,16 @@ func (b *Broker) handleProduce(r *server.Request) server.Pending {
 			out.Partition = tp.Partition
 			p, end, code := b.appendProduced(t.Topic, tp.Partition, tp.Records, req, out)
 			out.ErrorCode = code
+			failed = failed || code != 0
 			if code == 0 && req.Acks != 0 {
 				waits = append(waits, produceWait{p: p, end: end, out: out})
 			}
 		}
 	}
 	if req.Acks == 0 {
-		return func() server.Reply { return server.Reply{} }
+		// No response; as in Kafka, a failed write closes the connection so that the
+		// producer at least notices and refreshes its metadata.
+		return func() server.Reply { return server.Reply{CloseAfter: failed} }
 	}
 	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
 	return func() server.Reply {

@@ -58,8 +58,4 @@ func (p *Partition) SetConfig(cfg Config) {
 }
 
 // LeaderEpoch is the epoch of this replica's current leadership.
-func (p *Partition) LeaderEpoch() int32 {
-	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
-	return p.cfg.LeaderEpoch
-}
+func (p *Partition) LeaderEpoch() int32 { return p.leaderEpoch.Load() }

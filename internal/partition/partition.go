@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	wlog "github.com/waybill/waybill/internal/log"
@@ -43,6 +44,8 @@ type Config struct {
 type Partition struct {
 	cfg Config
 	log *wlog.Log
+	// leaderEpoch is read by fetches and offset lookups without the append lock.
+	leaderEpoch atomic.Int32
 
 	appendMu  sync.Mutex
 	producers *producers.State // guarded by appendMu
@@ -103,6 +106,7 @@ func Open(cfg Config) (*Partition, error) {
 		syncWake:  make(chan struct{}, 1),
 		syncDone:  make(chan struct{}),
 	}
+	p.leaderEpoch.Store(cfg.LeaderEpoch)
 	go p.syncLoop()
 	return p, nil
 }
@@ -159,7 +163,7 @@ func (p *Partition) Append(batch []byte, h records.Header) (AppendResult, error)
 		records.SetLogAppendTime(batch, h, now)
 		res.LogAppendTime = now
 	}
-	ar, err := p.log.Append(batch, p.cfg.LeaderEpoch)
+	ar, err := p.log.Append(batch, p.leaderEpoch.Load())
 	if err != nil {
 		p.fail(err)
 		return AppendResult{}, fmt.Errorf("%w: %v", ErrStorage, err)

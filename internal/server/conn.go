@@ -133,6 +133,10 @@ func (c *conn) writeLoop() {
 			if reply.Release != nil {
 				reply.Release()
 			}
+			if reply.CloseAfter && !failed {
+				failed = true
+				c.close()
+			}
 			continue
 		}
 		reply.Msg.SetVersion(inf.version) // zero for KIP-511's fallback answer

@@ -47,7 +47,8 @@ type Reply struct {
 }
 
 // Pending finishes a request: it may block, and returns the reply. A nil Reply.Msg means
-// no response is sent (acks=0 produce).
+// no response is sent (acks=0 produce); with CloseAfter the connection is then closed,
+// which is how an acks=0 producer learns that a write failed.
 type Pending func() Reply
 
 // Done wraps an already built response.
