@@ -29,6 +29,7 @@ type inflight struct {
 	correlationID int32
 	version       int16
 	finish        Pending
+	release       func() // returns the request buffer to its pool; nil if not pooled
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -75,15 +76,28 @@ func (c *conn) readLoop() {
 			return
 		}
 		size := int32(binary.BigEndian.Uint32(sizeBuf[:]))
-		if size < 0 || size > c.s.cfg.MaxRequestBytes {
-			log.Warn("closing connection: request size outside socket.request.max.bytes",
+		if size < minHeaderSize || size > c.s.cfg.MaxRequestBytes {
+			log.Warn("closing connection: request size outside the header size and socket.request.max.bytes",
 				"remote", c.info.Remote, "size", size, "max", c.s.cfg.MaxRequestBytes)
 			return
 		}
-		// A fresh buffer per request: decoded requests alias it (produce records are never
-		// copied on their way to the log).
-		buf := make([]byte, size)
-		if _, err := io.ReadFull(c.nc, buf); err != nil {
+		var key [2]byte
+		if _, err := io.ReadFull(c.nc, key[:]); err != nil {
+			log.Debug("connection closed mid-request", "remote", c.info.Remote, "err", err)
+			return
+		}
+		// Decoded requests alias the buffer (produce records are never copied on their way
+		// to the log). A pooled buffer goes back only after the response is written, and
+		// only produce requests get one: their handler keeps nothing from the request.
+		var buf []byte
+		var release func()
+		if int16(binary.BigEndian.Uint16(key[:])) == int16(kmsg.Produce) {
+			buf, release = getBuf(int(size))
+		} else {
+			buf = make([]byte, size)
+		}
+		copy(buf, key[:])
+		if _, err := io.ReadFull(c.nc, buf[2:]); err != nil {
 			log.Debug("connection closed mid-request", "remote", c.info.Remote, "err", err)
 			return
 		}
@@ -110,7 +124,7 @@ func (c *conn) readLoop() {
 			Key: h.key, Version: h.version, CorrelationID: h.correlationID,
 			ClientID: h.clientID, Msg: msg, Conn: &c.info,
 		})
-		c.pending <- inflight{correlationID: h.correlationID, version: h.version, finish: finish}
+		c.pending <- inflight{correlationID: h.correlationID, version: h.version, finish: finish, release: release}
 	}
 }
 
@@ -128,33 +142,42 @@ func (c *conn) writeLoop() {
 	var buf []byte
 	failed := false
 	for inf := range c.pending {
-		reply := inf.finish()
-		if reply.Msg == nil || failed {
-			if reply.Release != nil {
-				reply.Release()
-			}
-			if reply.CloseAfter && !failed {
-				failed = true
-				c.close()
-			}
-			continue
-		}
-		reply.Msg.SetVersion(inf.version) // zero for KIP-511's fallback answer
-		buf = appendResponse(buf[:0], inf.correlationID, reply.Msg)
-		err := c.write(buf, reply)
-		if reply.Release != nil {
-			reply.Release()
-		}
-		if err != nil || reply.CloseAfter {
-			if err != nil && !isQuietClose(err) {
-				c.s.cfg.Logger.Debug("connection write failed", "remote", c.info.Remote, "err", err)
-			}
-			// Keep draining so the reader never blocks on a full queue; the cancelled
-			// context makes the remaining Pendings return promptly.
-			failed = true
-			c.close()
+		buf, failed = c.answer(buf, inf, failed)
+		if inf.release != nil {
+			inf.release()
 		}
 	}
+}
+
+// answer runs one request's Pending and writes its reply, unless the connection has
+// already failed; in that case it keeps draining, so the reader never blocks on a full
+// queue, and the cancelled context makes the remaining Pendings return promptly. It
+// returns the encoding buffer for reuse and whether the connection has failed.
+func (c *conn) answer(buf []byte, inf inflight, failed bool) ([]byte, bool) {
+	reply := inf.finish()
+	if reply.Release != nil {
+		defer reply.Release()
+	}
+	if failed {
+		return buf, true
+	}
+	if reply.Msg == nil {
+		if reply.CloseAfter {
+			c.close()
+		}
+		return buf, reply.CloseAfter
+	}
+	reply.Msg.SetVersion(inf.version) // zero for KIP-511's fallback answer
+	buf = appendResponse(buf[:0], inf.correlationID, reply.Msg)
+	err := c.write(buf, reply)
+	if err != nil && !isQuietClose(err) {
+		c.s.cfg.Logger.Debug("connection write failed", "remote", c.info.Remote, "err", err)
+	}
+	if err != nil || reply.CloseAfter {
+		c.close()
+		return buf, true
+	}
+	return buf, false
 }
 
 func (c *conn) write(frame []byte, reply Reply) error {

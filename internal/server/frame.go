@@ -10,6 +10,10 @@ import (
 
 var errMalformedHeader = errors.New("malformed request header")
 
+// minHeaderSize is the smallest request header: key, version, correlation id and a null
+// client id.
+const minHeaderSize = 10
+
 // header is the request header (v1, or v2 with tagged fields on flexible versions). The
 // client id is a non-compact nullable string in both.
 type header struct {
@@ -21,7 +25,7 @@ type header struct {
 // parseHeaderPrefix reads key, version, correlation id and client id; the caller decides
 // from the key and version whether header tags follow.
 func parseHeaderPrefix(b []byte) (header, []byte, error) {
-	if len(b) < 10 {
+	if len(b) < minHeaderSize {
 		return header{}, nil, errMalformedHeader
 	}
 	h := header{
