@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"sort"
@@ -85,7 +86,8 @@ func printTopic(w io.Writer, td kadm.TopicDetail, rc kadm.ResourceConfig, starts
 	summary := newTable(w)
 	summary.row("NAME", td.Topic)
 	if td.ID != (kadm.TopicID{}) {
-		summary.row("ID", td.ID)
+		// Kafka prints ids as URL-safe base64 without padding (Uuid.toString).
+		summary.row("ID", base64.RawURLEncoding.EncodeToString(td.ID[:]))
 	}
 	summary.row("INTERNAL", td.IsInternal)
 	summary.row("PARTITIONS", len(td.Partitions))
