@@ -35,8 +35,9 @@ func (b *Broker) handleFetch(r *server.Request) server.Pending {
 				return reply
 			}
 			reply.Release()
-			if !waitForAny(r.Conn.Done.Done(), waitOn, time.Until(deadline)) {
-				// The connection ended; answer anyway, the write will fail quietly.
+			if !waitForAny(r.Conn.Done.Done(), r.Conn.Draining, waitOn, time.Until(deadline)) {
+				// The connection ended (the write will fail quietly) or the broker is
+				// shutting down: answer with what there is.
 				reply, _, _ = b.readFetch(req)
 				return reply
 			}
@@ -77,6 +78,9 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) (server.Reply, int64, []<-cha
 			rp := kmsg.NewFetchResponseTopicPartition()
 			rp.Partition = fp.Partition
 			rp.PreferredReadReplica = -1
+			// Kafka always sends a record set, empty rather than null: librdkafka rejects
+			// a null one and drops the whole response.
+			rp.RecordBatches = []byte{}
 			if req.IsolationLevel == 1 {
 				rp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
 			}
@@ -139,17 +143,19 @@ func fileRanges(c *wlog.Chunks) []server.FileRange {
 	return out
 }
 
-// waitForAny waits until one of chans is closed or d passes; false if done closed first.
-func waitForAny(done <-chan struct{}, chans []<-chan struct{}, d time.Duration) bool {
+// waitForAny waits until one of chans is closed or d passes; false if done or draining
+// closed first.
+func waitForAny(done, draining <-chan struct{}, chans []<-chan struct{}, d time.Duration) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
-	cases := make([]reflect.SelectCase, 0, len(chans)+2)
+	cases := make([]reflect.SelectCase, 0, len(chans)+3)
 	cases = append(cases,
 		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(done)},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(draining)},
 		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)})
 	for _, ch := range chans {
 		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
 	}
 	chosen, _, _ := reflect.Select(cases)
-	return chosen != 0
+	return chosen > 1
 }

@@ -127,11 +127,13 @@ func (b *Broker) logsDir() string { return filepath.Join(b.cfg.DataDir, "logs") 
 func (b *Broker) Close() error {
 	b.stopOnce.Do(func() {
 		close(b.stop)
+		// The coordinator goes first: it answers parked joins and syncs, which would
+		// otherwise hold the connections' drain.
+		b.groups.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		b.srv.Shutdown(ctx)
 		cancel()
 		b.bg.Wait()
-		b.groups.Close()
 		b.replicas.closeAll()
 		if err := b.meta.Close(); err != nil {
 			b.log.Error("closing metadata quorum", "err", err)

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"reflect"
 	"sync"
@@ -139,7 +140,7 @@ func (m *replicas) partitionConfig(topic string, pm cluster.Partition, cfg confi
 		Index:         pm.Index,
 		FS:            m.b.cfg.FS,
 		Dir:           filepath.Join(m.b.logsDir(), fmt.Sprintf("%s-%d", topic, pm.Index)),
-		Log:           logConfig(cfg),
+		Log:           logConfig(cfg, m.b.log),
 		DurableAcks:   cfg.DurableAcks,
 		LogAppendTime: cfg.LogAppendTime(),
 		LeaderEpoch:   pm.LeaderEpoch,
@@ -147,14 +148,20 @@ func (m *replicas) partitionConfig(topic string, pm cluster.Partition, cfg confi
 	}
 }
 
-func logConfig(cfg config.Topic) wlog.Config {
+func logConfig(cfg config.Topic, logger *slog.Logger) wlog.Config {
 	lc := wlog.DefaultConfig()
+	lc.Logger = logger
 	lc.SegmentBytes = int64(cfg.SegmentBytes)
 	lc.SegmentMs = cfg.SegmentMs
 	lc.RetentionBytes = cfg.RetentionBytes
 	lc.RetentionMs = cfg.RetentionMs
 	lc.IndexIntervalBytes = int64(cfg.IndexIntervalBytes)
 	lc.SegmentIndexBytes = int64(cfg.SegmentIndexBytes)
+	lc.CleanupPolicyDelete = cfg.CleanupPolicyDelete
+	lc.CleanupPolicyCompact = cfg.CleanupPolicyCompact
+	lc.DeleteRetentionMs = cfg.DeleteRetentionMs
+	lc.MinCompactionLagMs = cfg.MinCompactionLagMs
+	lc.MinCleanableDirtyRatio = cfg.MinCleanableDirtyRatio
 	return lc
 }
 

@@ -37,8 +37,9 @@ func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendResult, error) {
 
 // AppendAssigned appends batches whose offsets and leader epochs are already assigned,
 // as a follower copies them from its leader. batches holds whole v2 batches back to back;
-// each is CRC-checked, the first must start at EndOffset and each next one right after
-// the previous one (ErrNotContiguous). Nothing is written unless all of them pass.
+// each is CRC-checked, the first must start at or after EndOffset and each next one
+// after the previous one (ErrNotContiguous); gaps are allowed, since a compacted
+// leader's log has them. Nothing is written unless all of them pass.
 func (l *Log) AppendAssigned(batches []byte) error {
 	var hs []records.Header
 	for rest := batches; len(rest) > 0; {
@@ -62,8 +63,9 @@ func (l *Log) AppendAssigned(batches []byte) error {
 	}
 	next := l.activeLocked().next
 	for _, h := range hs {
-		if h.BaseOffset != next {
-			return fmt.Errorf("%w: batch at %d, expected %d", ErrNotContiguous, h.BaseOffset, next)
+		// A compacted leader's log has gaps, so offsets need only increase.
+		if h.BaseOffset < next {
+			return fmt.Errorf("%w: batch at %d, expected %d or later", ErrNotContiguous, h.BaseOffset, next)
 		}
 		next = h.LastOffset() + 1
 	}
@@ -89,6 +91,11 @@ func (l *Log) appendWriteLocked(data []byte, hs []records.Header) (firstSeg, fir
 		for j < len(hs) && !l.shouldRollWriteLocked(s, n, j-i, hs[j], now) {
 			n += int64(hs[j].Size())
 			j++
+		}
+		if !s.fitsRelative(hs[i].LastOffset()) {
+			// Only a gap of 2^31 offsets after an empty segment gets here (an assigned
+			// batch far past the end); the index cannot address it.
+			return 0, 0, fmt.Errorf("%w: batch at %d too far past segment %d", ErrNotContiguous, hs[i].BaseOffset, s.base)
 		}
 		if i == 0 {
 			firstSeg, firstPos = s.base, s.size

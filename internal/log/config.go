@@ -28,6 +28,22 @@ type Config struct {
 	// SegmentIndexBytes (segment.index.bytes, 10 MiB): roll when the segment's offset or
 	// time index reaches this size.
 	SegmentIndexBytes int64
+	// CleanupPolicyDelete and CleanupPolicyCompact (cleanup.policy, "delete"): which
+	// cleanup applies. Retention by time and size deletes segments only with delete;
+	// Compact keeps the latest record per key only with compact. Both may be set
+	// ("compact,delete").
+	CleanupPolicyDelete  bool
+	CleanupPolicyCompact bool
+	// DeleteRetentionMs (delete.retention.ms, 1 day): how long a tombstone (a record with
+	// a null value) outlives its compaction, so that a consumer reading from the start
+	// within that time still sees the delete.
+	DeleteRetentionMs int64
+	// MinCompactionLagMs (min.compaction.lag.ms, 0): a segment is compacted only once its
+	// largest timestamp is at least this old.
+	MinCompactionLagMs int64
+	// MinCleanableDirtyRatio (min.cleanable.dirty.ratio, 0.5): compact only when the bytes
+	// not compacted yet are more than this fraction of the cleanable log.
+	MinCleanableDirtyRatio float64
 	// Logger receives recovery and retention reports; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -41,6 +57,11 @@ func DefaultConfig() Config {
 		RetentionMs:        int64(7 * 24 * time.Hour / time.Millisecond),
 		IndexIntervalBytes: 4096,
 		SegmentIndexBytes:  10 << 20,
+
+		CleanupPolicyDelete:    true,
+		DeleteRetentionMs:      int64(24 * time.Hour / time.Millisecond),
+		MinCompactionLagMs:     0,
+		MinCleanableDirtyRatio: 0.5,
 	}
 }
 
@@ -61,6 +82,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("log: index.interval.bytes %d must not be negative", c.IndexIntervalBytes)
 	case c.SegmentIndexBytes < timeEntrySize:
 		return fmt.Errorf("log: segment.index.bytes %d must hold at least one entry", c.SegmentIndexBytes)
+	case c.DeleteRetentionMs < 0:
+		return fmt.Errorf("log: delete.retention.ms %d must not be negative", c.DeleteRetentionMs)
+	case c.MinCompactionLagMs < 0:
+		return fmt.Errorf("log: min.compaction.lag.ms %d must not be negative", c.MinCompactionLagMs)
+	case !(c.MinCleanableDirtyRatio >= 0 && c.MinCleanableDirtyRatio <= 1):
+		return fmt.Errorf("log: min.cleanable.dirty.ratio %v outside [0, 1]", c.MinCleanableDirtyRatio)
 	}
 	return nil
 }

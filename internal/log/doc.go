@@ -8,8 +8,10 @@
 //	00000000000000000000.index      sparse offset index of that segment
 //	00000000000000000000.timeindex  time index of that segment
 //	checkpoint                      log start offset and recovery point
+//	cleaner-checkpoint              first dirty offset of compaction (compacted topics)
 //	clean-shutdown                  marker: present only after a clean Close
 //	*.tmp                           a checkpoint being written; removed at Open
+//	*.cleaned, *.swap               a compacted segment being swapped in (see Compaction)
 //
 // A file name's number is the segment's base offset, the offset of its first batch,
 // printed as %020d.
@@ -18,8 +20,12 @@
 //
 // Record batches (magic v2) exactly as the producer sent them, with the broker-assigned
 // base offset and partition leader epoch stamped into the header (both outside the CRC,
-// see package records). Batches are contiguous: each batch's base offset is the previous
-// batch's last offset + 1, and the first batch's base offset is the segment's.
+// see package records). Offsets increase: each batch's base offset is above the previous
+// batch's last offset, and the first batch's is at least the segment's base. Appended
+// batches are contiguous (base = previous last + 1); compaction leaves gaps, inside
+// batches (dropped records) and between them (dropped batches). A segment always ends
+// where the next one begins: its last batch's last offset + 1 is the next segment's
+// base, which compaction preserves by keeping each rewritten segment's last batch.
 //
 // # Offset index (.index)
 //
@@ -80,12 +86,57 @@
 //   - ErrTornBatch: a batch's header or body runs past the end of the .log (torn write).
 //   - ErrBadBatchHeader: a batch header with the wrong magic byte or an impossible length.
 //   - ErrBatchChecksum: a batch whose CRC-32C does not match its bytes.
-//   - ErrOffsetsOutOfOrder: a batch whose base offset does not follow the previous batch.
+//   - ErrOffsetsOutOfOrder: a batch whose base offset is not above the previous batch's
+//     last offset (or is below the segment's base).
 //   - ErrSegmentGap: a segment whose base offset is not where the previous one ended.
 //   - ErrIndexCorrupt: an .index or .timeindex that is missing, has a partial entry, or
 //     points outside its segment (the index is rebuilt from the .log).
 //   - ErrCheckpointCorrupt: a checkpoint with a bad magic, version or checksum (the log
 //     start falls back to the first segment and every segment is scanned).
+//
+// # Compaction
+//
+// With cleanup.policy=compact, Compact runs Kafka's log cleaner. The first dirty offset
+// (cleaner-checkpoint, same framing as checkpoint: "WBCL", version, offset, crc32c)
+// splits the log: below it everything was compacted by an earlier pass. A pass runs when
+// the dirty bytes are more than min.cleanable.dirty.ratio of the cleanable ones (sealed,
+// durable segments below the caller's high watermark and older than
+// min.compaction.lag.ms, up to the first that is not). It maps every key of the dirty
+// range to its last offset, then rewrites the segments from the first one to the end of
+// that range, in groups that fit one segment, named after the group's first segment:
+//
+//   - a record is dropped if a later record has its key; records without a key stay;
+//   - a tombstone (null value) is dropped once it is below the first dirty offset (its
+//     key's older records are gone) and its batch is older than delete.retention.ms;
+//   - batches keep their header (base offset, lastOffsetDelta, producer fields, leader
+//     epoch) and records keep their offset and timestamp deltas; a batch left with no
+//     record is dropped, except a producer's last batch (for its sequence) and the
+//     group's last batch (so the segment still ends where the next begins), which stay
+//     as empty batches; control batches stay as they are; rewritten batches are
+//     uncompressed.
+//
+// The swap is crash-safe. For a group whose first segment is B:
+//
+//  1. writing: B.log.cleaned, B.index.cleaned, B.timeindex.cleaned are written and
+//     fsynced. A crash here: Open deletes *.cleaned; the sources are intact.
+//  2. committed: the .cleaned files are renamed to .swap, indexes first and the .log
+//     last, and the directory is fsynced. B.log.swap's name is the commit point: from
+//     then on Open completes the swap.
+//  3. completing: the sources other than B are removed, B.index.swap and
+//     B.timeindex.swap are renamed to their final names, the directory is fsynced (the
+//     removals must be durable before the swap stops being recognisable, or a source
+//     could come back overlapping the new segment), then B.log.swap is renamed over
+//     B.log and the directory is fsynced again.
+//
+// Open, before reading segments, deletes *.cleaned and, for each B.log.swap, finds its
+// end offset by scanning it, deletes the segments based strictly between B and that
+// end, and reruns step 3. An index whose .swap name is gone may be the source's, so
+// Open deletes it and rebuilds it from the .log. Index .swap files without a .log.swap
+// belong to a swap that never committed and are deleted. Recovery therefore ends with
+// either all the sources or the compacted segment, never a mix.
+//
+// Truncate lowers the first dirty offset (durably, before cutting) to the new end:
+// offsets appended after a truncation were never compacted.
 //
 // # Concurrency
 //
@@ -93,5 +144,8 @@
 // are serialised by the log itself (they are meant to come from one goroutine anyway).
 // Read, Scan, Sync and the accessors run concurrently with them and with each other; in
 // particular Append proceeds while Sync waits for fsync, which is what lets the caller
-// share one fsync between many producers (group commit).
+// share one fsync between many producers (group commit). Compact runs concurrently with
+// everything: it holds writeMu only to swap segments in, and gives up a group that a
+// concurrent Truncate, retention or DeleteBefore changed meanwhile. Replaced segments
+// stay readable through Chunks handed out before the swap until they are released.
 package log

@@ -7,7 +7,7 @@ var (
 	ErrTornBatch         = errors.New("log: batch runs past the end of the segment (torn write)")
 	ErrBadBatchHeader    = errors.New("log: invalid batch header")
 	ErrBatchChecksum     = errors.New("log: batch CRC-32C mismatch")
-	ErrOffsetsOutOfOrder = errors.New("log: batch offsets do not follow the previous batch")
+	ErrOffsetsOutOfOrder = errors.New("log: batch offsets do not increase")
 	ErrSegmentGap        = errors.New("log: segment does not start where the previous one ended")
 	ErrIndexCorrupt      = errors.New("log: index file missing or inconsistent with its segment")
 	ErrCheckpointCorrupt = errors.New("log: checkpoint file corrupt")
@@ -26,6 +26,6 @@ var (
 	ErrFailed = errors.New("log: failed, reopen to recover")
 	// ErrInvalidBatch: the argument to Append or AppendAssigned is not whole v2 batches.
 	ErrInvalidBatch = errors.New("log: not a whole v2 record batch")
-	// ErrNotContiguous: AppendAssigned got batches whose offsets do not continue the log.
+	// ErrNotContiguous: AppendAssigned got batches whose offsets go backwards.
 	ErrNotContiguous = errors.New("log: batch offsets do not continue the log")
 )

@@ -28,16 +28,22 @@ type Log struct {
 	writeMu sync.Mutex
 	cfg     Config // writeMu
 
+	// cleanMu serialises Compact runs. Compact holds it throughout, and writeMu only
+	// while it swaps segments, so appends proceed while it reads and writes.
+	cleanMu sync.Mutex
+
 	// metaMu serialises checkpoint writes, so a newer checkpoint never loses the race
 	// to an older one.
-	metaMu    sync.Mutex
-	persisted checkpoint // metaMu: last checkpoint written
+	metaMu           sync.Mutex
+	persisted        checkpoint // metaMu: last checkpoint written
+	cleanedPersisted int64      // metaMu: last cleaner checkpoint written, -1 if none
 
 	// mu guards the segment list and the fields below, and the "mu" fields of segments.
 	mu            sync.RWMutex
 	segs          []*segment // ascending base; the last one is active
 	start         int64      // log start offset
 	recoveryPoint int64      // base of the first segment not known durable
+	cleanedTo     int64      // offsets below this were compacted (the first dirty offset)
 	durable       int64      // offsets below this are durable
 	truncGen      uint64     // bumped by Truncate: a Sync begun before it learns nothing
 	dirGen        uint64     // bumped by each create/remove in dir

@@ -128,11 +128,15 @@ func TestAppendAssigned(t *testing.T) {
 	dst := mustOpen(t, newMemFS(), testConfig(t), nil)
 	defer dst.Close()
 	one := len(makeBatch(3, 100, 1000))
-	if err := dst.AppendAssigned(all[one:]); !errors.Is(err, ErrNotContiguous) {
-		t.Fatalf("gap accepted: %v", err)
+	backwards := append(append([]byte(nil), all[one:2*one]...), all[:one]...)
+	if err := dst.AppendAssigned(backwards); !errors.Is(err, ErrNotContiguous) {
+		t.Fatalf("offsets going backwards accepted: %v", err)
 	}
 	if err := dst.AppendAssigned(all); err != nil {
 		t.Fatal(err)
+	}
+	if err := dst.AppendAssigned(all[len(all)-one:]); !errors.Is(err, ErrNotContiguous) {
+		t.Fatalf("batch below the end accepted: %v", err)
 	}
 	if dst.EndOffset() != 150 {
 		t.Fatalf("end %d", dst.EndOffset())

@@ -46,12 +46,15 @@ func (l *Log) recover() error {
 	} else if err != nil {
 		return err
 	}
+	if err := l.finishInterruptedSwaps(); err != nil {
+		return err
+	}
 	clean, err := l.openSegments()
 	if err != nil {
 		return err
 	}
 	if clean {
-		l.logger.Info("clean shutdown; skipping recovery scan")
+		l.logger.Debug("clean shutdown; skipping recovery scan", "dir", l.dir)
 	}
 
 	for i := 0; i < len(l.segs); i++ {
@@ -96,6 +99,9 @@ func (l *Log) recover() error {
 		}
 	}
 	if err := l.settleStart(ckpt, haveCkpt); err != nil {
+		return err
+	}
+	if err := l.loadCleanedTo(); err != nil {
 		return err
 	}
 	if clean {
@@ -232,8 +238,9 @@ func (l *Log) scanSegment(s *segment, from int64) (damage error, err error) {
 		if err != nil {
 			return nil, err
 		}
-		if h.BaseOffset != s.next || h.LastOffsetDelta < 0 || !s.fitsRelative(h.LastOffset()) {
-			damage = fmt.Errorf("%w: batch at %d, expected %d", ErrOffsetsOutOfOrder, h.BaseOffset, s.next)
+		// Compaction leaves gaps, so offsets need only increase.
+		if h.BaseOffset < s.next || h.LastOffsetDelta < 0 || !s.fitsRelative(h.LastOffset()) {
+			damage = fmt.Errorf("%w: batch at %d, expected %d or later", ErrOffsetsOutOfOrder, h.BaseOffset, s.next)
 			break
 		}
 		if err := r.checkCRC(pos, h); errors.Is(err, ErrBatchChecksum) {

@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// ApplyRetention rolls the active segment once segment.ms has passed, then deletes the
-// oldest segments while they are older than retention.ms (by their largest timestamp,
+// ApplyRetention rolls the active segment once segment.ms has passed, then, if
+// cleanup.policy includes delete, deletes the oldest segments while they are older than retention.ms (by their largest timestamp,
 // or their file's modification time if no batch has one) or while the log without them
 // is still at least retention.bytes. The active segment is never deleted. It returns how
 // many segments it deleted.
@@ -24,6 +24,9 @@ func (l *Log) ApplyRetention() (deletedSegments int, err error) {
 		}
 	}
 
+	if !l.cfg.CleanupPolicyDelete { // compact-only topics keep every key's latest record
+		return 0, nil
+	}
 	l.mu.RLock()
 	segs := append([]*segment(nil), l.segs...)
 	l.mu.RUnlock()

@@ -10,7 +10,8 @@ import (
 
 // Truncate removes every batch whose last offset is >= offset, so the end offset becomes
 // the base of the batch holding offset (offset itself when it falls on a batch boundary,
-// as replication truncation does). An offset below the log start empties the log and
+// as replication truncation does), or, where compaction left a gap before offset, the
+// end of the last batch kept. An offset below the log start empties the log and
 // restarts it at offset. The result is durable when Truncate returns. Chunks already
 // handed out that cover removed bytes become unreadable.
 func (l *Log) Truncate(offset int64) error {
@@ -34,13 +35,18 @@ func (l *Log) Truncate(offset int64) error {
 	k := l.segmentIndexLocked(offset)
 	v := l.segs[k].viewLocked()
 	l.mu.RUnlock()
-	pos, h, found, err := v.locate(newBatchReader(v.seg.log, v.size, lookupWindow), offset)
+	r := newBatchReader(v.seg.log, v.size, lookupWindow)
+	pos, _, found, err := v.locate(r, offset)
 	if err != nil {
 		return err
 	}
 	newEnd := v.next
 	if found {
-		newEnd = h.BaseOffset
+		// The end of the batch before the cut: the cut batch's base offset, unless
+		// compaction left a gap before it.
+		if newEnd, err = v.endBefore(r, pos); err != nil {
+			return err
+		}
 	}
 	if newEnd < start { // the batch holding offset straddles the log start
 		return l.resetWriteLocked(offset)
@@ -53,6 +59,10 @@ func (l *Log) Truncate(offset int64) error {
 	}
 	s := l.segs[k]
 
+	// Offsets appended after the cut will not have been compacted.
+	if err := l.lowerCleanedToWriteLocked(newEnd); err != nil {
+		return fmt.Errorf("log: truncate: %w", err)
+	}
 	// Lower the recovery point durably first: a crash mid-way must not leave a cut
 	// segment that Open would trust.
 	l.mu.Lock()
@@ -185,6 +195,9 @@ func (st segmentState) applyLocked(s *segment) (retired []vfs.File) {
 
 // resetWriteLocked replaces the whole log with an empty segment at offset.
 func (l *Log) resetWriteLocked(offset int64) error {
+	if err := l.lowerCleanedToWriteLocked(offset); err != nil {
+		return fmt.Errorf("log: truncate: %w", err)
+	}
 	f, err := l.fs.Create(segmentPath(l.dir, offset, logSuffix))
 	if err != nil {
 		return err
@@ -214,4 +227,26 @@ func (l *Log) resetWriteLocked(offset int64) error {
 	}
 	l.logger.Info("truncated log fully", "start", offset)
 	return nil
+}
+
+// endBefore returns the offset after the last batch before position pos (a batch
+// boundary), or the segment's base when pos is 0.
+func (v view) endBefore(r *batchReader, pos int64) (int64, error) {
+	if pos == 0 {
+		return v.seg.base, nil
+	}
+	from, err := floorPosition(v.idx, pos-1)
+	if err != nil {
+		return 0, err
+	}
+	end := v.seg.base
+	for p := from; p < pos; {
+		h, err := r.header(p)
+		if err != nil {
+			return 0, err
+		}
+		end = h.LastOffset() + 1
+		p += int64(h.Size())
+	}
+	return end, nil
 }

@@ -1,5 +1,7 @@
 package partition
 
+import wlog "github.com/waybill/waybill/internal/log"
+
 // Close stops the sync loop, snapshots the producer state and closes the log cleanly, so
 // the next start skips recovery.
 func (p *Partition) Close() error {
@@ -39,12 +41,25 @@ func (p *Partition) Delete() error {
 	return p.log.Delete()
 }
 
-// Maintain runs the periodic work: retention and producer expiry.
+// Maintain runs the periodic work: producer expiry, retention and compaction.
 func (p *Partition) Maintain(producerExpirationMs int64) error {
 	p.appendMu.Lock()
 	p.producers.Expire(p.cfg.Now().UnixMilli(), producerExpirationMs)
 	p.appendMu.Unlock()
-	_, err := p.log.ApplyRetention()
+	if _, err := p.log.ApplyRetention(); err != nil {
+		return err
+	}
+	// Compaction stops at the high watermark, and keeps the last batch of every producer
+	// still tracked, so that replaying the log restores its sequence.
+	_, err := p.log.Compact(wlog.CompactOptions{
+		UncleanableFrom: p.HighWatermark(),
+		KeepProducer: func(id int64) bool {
+			p.appendMu.Lock()
+			defer p.appendMu.Unlock()
+			_, ok := p.producers.Producer(id)
+			return ok
+		},
+	})
 	return err
 }
 

@@ -37,7 +37,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	return &conn{
 		s:       s,
 		nc:      nc,
-		info:    ConnInfo{Remote: nc.RemoteAddr(), Done: ctx},
+		info:    ConnInfo{Remote: nc.RemoteAddr(), Done: ctx, Draining: s.draining},
 		cancel:  cancel,
 		pending: make(chan inflight, s.cfg.MaxInFlight),
 	}
@@ -50,6 +50,11 @@ func (c *conn) serve() {
 		c.writeLoop()
 	}()
 	c.readLoop()
+	if !c.s.isDraining() {
+		// The client left, or sent what closes the connection: nobody will read further
+		// answers, so parked requests (long polls, rebalances) stop waiting now.
+		c.cancel()
+	}
 	close(c.pending)
 	<-writerDone
 	c.close()

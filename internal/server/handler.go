@@ -30,8 +30,12 @@ type Request struct {
 // ConnInfo describes a client connection.
 type ConnInfo struct {
 	Remote net.Addr
-	// Done is closed when the connection ends; Pendings should stop waiting then.
+	// Done ends when the connection ends or the client has gone; Pendings stop waiting
+	// then, as nobody will read their answer.
 	Done context.Context
+	// Draining is closed when the server shuts down gracefully: requests already read are
+	// still answered, but long polls should answer with what they have now.
+	Draining <-chan struct{}
 }
 
 // Reply is a response to write. Sections, when set, are file ranges that replace

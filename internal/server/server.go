@@ -30,10 +30,11 @@ type Server struct {
 	handler Handler
 	ln      net.Listener
 
-	mu     sync.Mutex
-	conns  map[*conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	closed   bool
+	draining chan struct{} // closed by Shutdown
+	wg       sync.WaitGroup
 }
 
 // New returns a server for handler; Serve starts it.
@@ -44,7 +45,7 @@ func New(cfg Config, handler Handler) *Server {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 64
 	}
-	return &Server{cfg: cfg, handler: handler, conns: make(map[*conn]struct{})}
+	return &Server{cfg: cfg, handler: handler, conns: make(map[*conn]struct{}), draining: make(chan struct{})}
 }
 
 // Listen binds addr.
@@ -118,6 +119,11 @@ func (s *Server) Shutdown(ctx context.Context) {
 	if s.ln != nil {
 		s.ln.Close()
 	}
+	select {
+	case <-s.draining:
+	default:
+		close(s.draining)
+	}
 	for c := range s.conns {
 		c.stopReading()
 	}
@@ -128,5 +134,14 @@ func (s *Server) Shutdown(ctx context.Context) {
 	case <-done:
 	case <-ctx.Done():
 		s.Close()
+	}
+}
+
+func (s *Server) isDraining() bool {
+	select {
+	case <-s.draining:
+		return true
+	default:
+		return false
 	}
 }

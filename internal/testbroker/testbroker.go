@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/waybill/waybill/internal/broker"
 	"github.com/waybill/waybill/internal/config"
@@ -107,3 +108,11 @@ func (tb *Broker) StartAgain(opts ...Option) {
 	}
 	tb.start()
 }
+
+// WithMaintenanceInterval runs retention and producer expiry every d.
+func WithMaintenanceInterval(d time.Duration) Option {
+	return func(c *broker.Config) { c.MaintenanceInterval = d }
+}
+
+// DataDir is the broker's data directory.
+func (tb *Broker) DataDir() string { return tb.cfg.DataDir }

@@ -107,8 +107,13 @@ func confluentGoConsume(ctx context.Context, t *testing.T, addr, topic, group st
 	if err != nil {
 		t.Fatalf("kafka.NewConsumer: %v", err)
 	}
-	defer logs.check(t)
-	defer c.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			c.Close()
+		}
+		logs.check(t)
+	}()
 	if err := c.Subscribe(topic, nil); err != nil {
 		t.Fatalf("Subscribe: %v", err)
 	}
@@ -129,6 +134,7 @@ func confluentGoConsume(ctx context.Context, t *testing.T, addr, topic, group st
 	if _, err := c.Commit(); err != nil {
 		t.Errorf("Commit: %v", err)
 	}
+	closed = true
 	if err := c.Close(); err != nil {
 		t.Errorf("closing consumer: %v", err)
 	}

@@ -85,6 +85,9 @@ func parseKcatOffsetLines(t *testing.T, out string) []record {
 	t.Helper()
 	var rs []record
 	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if line == "" {
+			continue
+		}
 		var r record
 		var kv string
 		if _, err := fmt.Sscan(line, &r.Partition, &r.Offset, &kv); err != nil {

@@ -7,15 +7,15 @@ import (
 	"github.com/IBM/sarama"
 )
 
-// saramaVersions are the protocol versions sarama is told the broker speaks: its
-// default, and a recent Kafka whose request versions the broker must also accept.
+// saramaVersions are the Kafka versions sarama is told the broker is: its default,
+// 3.6, and the newest it knows; sarama picks its request versions from this.
 var saramaVersions = []struct {
 	name    string
 	version sarama.KafkaVersion
 }{
-	{"default", sarama.NewConfig().Version},
-	{"V3_6_0_0", sarama.V3_6_0_0},
-	{"max", sarama.MaxVersion},
+	{"default " + sarama.DefaultVersion.String(), sarama.DefaultVersion},
+	{sarama.V3_6_0_0.String(), sarama.V3_6_0_0},
+	{"newest " + sarama.MaxVersion.String(), sarama.MaxVersion},
 }
 
 // newSaramaConfig is sarama set up as the brief asks for: an idempotent acks=all

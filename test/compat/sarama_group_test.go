@@ -159,9 +159,13 @@ func startSaramaMember(ctx context.Context, t *testing.T, cfg *sarama.Config, ad
 	m.done.Add(2)
 	go func() {
 		defer m.done.Done()
+		// Consume returns at every rebalance; call it again until the member closes.
 		for ctx.Err() == nil {
 			err := group.Consume(ctx, []string{topic}, handler)
-			if err != nil && !errors.Is(err, sarama.ErrClosedConsumerGroup) && ctx.Err() == nil {
+			switch {
+			case errors.Is(err, sarama.ErrClosedConsumerGroup) || ctx.Err() != nil:
+				return
+			case err != nil:
 				t.Errorf("member %s: Consume: %v", name, err)
 				return
 			}

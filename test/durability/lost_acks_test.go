@@ -65,7 +65,13 @@ func produceThroughLostAcks(t *testing.T, topic string, producerOpts ...kgo.Opt)
 	t.Cleanup(proxy.Close)
 	proxy.SetRule(faults.DropEvery(faults.ToClient, int16(kmsg.Produce), lostAckEvery, lostAckLimit))
 
-	opts := append([]kgo.Opt{kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(0), kgo.RecordPartitioner(kgo.RoundRobinPartitioner())}, producerOpts...)
+	// Delivery settings stay franz-go's (acks=all, retries without limit, idempotence unless
+	// disabled); no linger and round-robin only make many small requests over all partitions.
+	opts := append([]kgo.Opt{
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(0),
+		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
+	}, producerOpts...)
 	ledger := produceWindowed(t, newClient(t, proxy.Addr(), opts...), topic, topic, lostAckValues, lostAckWindow, lostAckTimeout)
 	stats := proxy.Stats()
 
