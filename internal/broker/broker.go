@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -169,6 +170,13 @@ func advertised(advertise string, bound net.Addr) (string, int32, error) {
 	host, portStr, err := net.SplitHostPort(hp)
 	if err != nil {
 		return "", 0, fmt.Errorf("advertised address %q: %w", hp, err)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		// Listening on every interface: clients need a name that reaches this machine,
+		// which is what Kafka advertises too (the canonical host name).
+		if host, err = os.Hostname(); err != nil {
+			return "", 0, fmt.Errorf("listening on all interfaces and no --advertise: %w", err)
+		}
 	}
 	port, err := strconv.Atoi(portStr)
 	if err != nil || port <= 0 || port > 65535 {
