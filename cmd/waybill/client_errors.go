@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/spf13/cobra"
 	"net"
 	"strings"
 	"syscall"
@@ -174,4 +175,26 @@ func (f *itemFailures) asError(c *clientConfig) error {
 		msg = fmt.Sprintf("%d of %d failed:\n%s", len(f.failed), f.tried, msg)
 	}
 	return &cliError{msg: msg, hint: strings.Join(hints, "; "), err: f.failed[0].err}
+}
+
+// itemResult is one named item's outcome as an admin call reports it.
+type itemResult struct {
+	err     error
+	message string
+}
+
+// printItemResults prints a NAME/STATUS table of the outcome of acting on each name, in
+// the order given, and fails if any item failed. The commands that act on several names
+// at once (delete topics, delete groups) share it.
+func printItemResults(cmd *cobra.Command, cfg *clientConfig, action, header string, names []string, results map[string]itemResult) error {
+	failures := itemFailures{action: action}
+	t := newTable(cmd.OutOrStdout(), header, "STATUS")
+	for _, name := range names {
+		r := results[name]
+		t.row(name, failures.record(name, r.err, r.message))
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	return failures.asError(cfg)
 }

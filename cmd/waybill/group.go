@@ -71,16 +71,11 @@ func newGroupDeleteCmd(cfg *clientConfig) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				failures := itemFailures{action: "delete group"}
-				t := newTable(cmd.OutOrStdout(), "GROUP", "STATUS")
-				for _, name := range names {
-					r := resps[name]
-					t.row(name, failures.record(name, r.Err, r.ErrMessage))
+				results := map[string]itemResult{}
+				for name, r := range resps {
+					results[name] = itemResult{r.Err, r.ErrMessage}
 				}
-				if err := t.flush(); err != nil {
-					return err
-				}
-				return failures.asError(cfg)
+				return printItemResults(cmd, cfg, "delete group", "GROUP", names, results)
 			})
 		},
 	}

@@ -140,16 +140,11 @@ func newTopicDeleteCmd(cfg *clientConfig) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				failures := itemFailures{action: "delete topic"}
-				t := newTable(cmd.OutOrStdout(), "TOPIC", "STATUS")
-				for _, name := range names {
-					r := resps[name]
-					t.row(name, failures.record(name, r.Err, r.ErrMessage))
+				results := map[string]itemResult{}
+				for name, r := range resps {
+					results[name] = itemResult{r.Err, r.ErrMessage}
 				}
-				if err := t.flush(); err != nil {
-					return err
-				}
-				return failures.asError(cfg)
+				return printItemResults(cmd, cfg, "delete topic", "TOPIC", names, results)
 			})
 		},
 	}
