@@ -8,6 +8,10 @@ package broker
 // acks=0 sends no response (a failure closes the connection). acks=1 and acks=all are answered once the batch is fsynced
 // (unless waybill.durable.acks=false); acks=all is refused with NOT_ENOUGH_REPLICAS when
 // the ISR is smaller than min.insync.replicas.
+//
+// Each batch is checked as Kafka's LogValidator does: framing by records.Validate, then
+// the topic's record rules (keys on compacted topics, CreateTime bounds) and its
+// compression.type, which may recompress the batch (produce_conform.go).
 
 import (
 	"context"
@@ -91,19 +95,27 @@ func (b *Broker) appendProduced(topic string, index int32, batch []byte, req *km
 		return nil, 0, kerr.InvalidTopicException.Code
 	}
 	p, tc := tr.parts[index], tr.cfg
+	rules := recordRules(topic, index, tc, time.Now())
 	h, err := records.Validate(batch, records.ValidateOptions{
 		MaxMessageBytes: int(tc.MaxMessageBytes),
 		AllowZstd:       req.Version >= 7,
+		RequireKeys:     rules.RequireKeys,
 	})
 	if err != nil {
 		b.log.Debug("rejected produce batch", "topic", topic, "partition", index, "err", err)
-		return nil, 0, records.KafkaCode(err)
+		return nil, 0, produceRejection(allRecordErrors(batch, h, err, rules), out)
 	}
 	if h.IsTransactional() {
 		return nil, 0, kerr.InvalidRecord.Code
 	}
 	if req.Acks == -1 && int(tc.MinInsyncReplicas) > len(tr.meta.Partitions[index].ISR) {
 		return nil, 0, kerr.NotEnoughReplicas.Code
+	}
+	// Timestamps and compression.type last, as Kafka's LogValidator runs just before
+	// the append: a recompressed batch is a new slice, which Append then owns.
+	if batch, h, err = conformBatch(batch, h, tc, rules); err != nil {
+		b.log.Debug("rejected produce batch", "topic", topic, "partition", index, "err", err)
+		return nil, 0, produceRejection(err, out)
 	}
 	res, err := p.Append(batch, h)
 	if err != nil {

@@ -6,6 +6,7 @@ package broker
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -75,7 +76,7 @@ func (b *Broker) ensureOffsetsTopic(ctx context.Context) (*cluster.Topic, error)
 	_, err := b.meta.CreateInternalTopic(ctx, cluster.ConsumerOffsetsTopic,
 		b.cfg.Broker.OffsetsTopicNumPartitions, map[string]string{
 			"cleanup.policy":   "compact",
-			"segment.bytes":    "104857600",
+			"segment.bytes":    strconv.Itoa(int(b.cfg.Broker.OffsetsTopicSegmentBytes)),
 			"compression.type": "producer",
 		})
 	if err != nil && errorCode(err) != kerr.TopicAlreadyExists.Code {

@@ -2,7 +2,9 @@ package broker
 
 import (
 	"context"
+
 	"fmt"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"time"
 
 	"github.com/waybill/waybill/internal/cluster"
@@ -44,6 +46,12 @@ func (s *offsetsStore) Append(ctx context.Context, index int32, recs []group.Rec
 	return p.WaitDurable(ctx, res.LastOffset+1)
 }
 
+// AppendTxn is the transactional offset commit path; it arrives with the transaction
+// coordinator's wiring.
+func (s *offsetsStore) AppendTxn(context.Context, int32, int64, int16, []group.Record) error {
+	return kerr.UnsupportedVersion
+}
+
 func (s *offsetsStore) Replay(index int32, fn func(group.Record) error) error {
 	p, err := s.partition(index)
 	if err != nil {
@@ -51,7 +59,7 @@ func (s *offsetsStore) Replay(index int32, fn func(group.Record) error) error {
 	}
 	return p.Log().Scan(p.Log().StartOffset(), func(_ records.Header, batch []byte) error {
 		return records.Iterate(batch, func(r records.Record) error {
-			return fn(group.Record{Key: r.Key, Value: r.Value})
+			return fn(group.Record{Key: r.Key, Value: r.Value, ProducerID: -1})
 		})
 	})
 }

@@ -33,6 +33,16 @@ type Coordinator struct {
 // that the partition it replayed is no longer the one being installed.
 type partitionState struct {
 	loading bool
+
+	// txnGroups finds, for CompleteTxn, the groups a producer has written
+	// transactional offsets to, without visiting every group. Entries may be
+	// stale (the group was deleted, or the offsets were): completing a
+	// group with nothing pending does nothing.
+	txnGroups producerGroups
+
+	// completedWhileLoading holds the CompleteTxn calls made during the
+	// replay, which Load applies to its result.
+	completedWhileLoading []txnCompletion
 }
 
 // Client identifies the connection a JoinGroup came from; Kafka reports both

@@ -1,8 +1,9 @@
 // Package group is Waybill's classic consumer group coordinator: the broker
 // side of JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
-// OffsetFetch, ListGroups, DescribeGroups, DeleteGroups and OffsetDelete,
-// behaving as Apache Kafka's GroupCoordinator does for group.protocol=classic
-// (including KIP-345 static membership and KIP-394 member ids). KIP-848
+// TxnOffsetCommit, OffsetFetch, ListGroups, DescribeGroups, DeleteGroups and
+// OffsetDelete, behaving as Apache Kafka's GroupCoordinator does for
+// group.protocol=classic (including KIP-345 static membership, KIP-394
+// member ids, and KIP-98/KIP-447 transactional offset commits). KIP-848
 // consumer groups are out of scope.
 //
 // # Ownership
@@ -30,6 +31,18 @@
 // background write of an empty group's metadata, which Kafka also only logs
 // on failure.
 //
+// # Transactional offsets
+//
+// TxnOffsetCommit writes its offset records as a transactional batch of the
+// producer (Store.AppendTxn). They stay pending, invisible to OffsetFetch
+// (which answers UNSTABLE_OFFSET_COMMIT for them under require_stable),
+// until the producer's transaction marker lands on the same partition: the
+// broker reports it with CompleteTxn, and Load meets it as a Marker record.
+// A commit marker makes them the committed offsets, except where a plain
+// OffsetCommit was written later in the log; an abort drops them. Live
+// handlers and Load apply records through the same offsetState methods, so
+// a reload rebuilds what the handlers had.
+//
 // # Concurrency
 //
 // DESIGN.md asks for one goroutine per coordinator partition. This package
@@ -47,8 +60,13 @@
 //     group's mutex is being acquired.
 //   - group.mu guards everything inside one group. Every method of *group
 //     requires it to be held by the caller. A group method may take
-//     Coordinator.mu (to drop a dead group from the index): the lock order is
-//     group.mu, then Coordinator.mu.
+//     Coordinator.mu (to drop a dead group from the index, or to register a
+//     transaction's group before its AppendTxn): the lock order is group.mu,
+//     then Coordinator.mu.
+//   - partitionState, including its producer -> groups index for
+//     CompleteTxn and the completions queued while it loads, is guarded by
+//     Coordinator.mu. CompleteTxn reads the index under Coordinator.mu,
+//     releases it, then locks each group in turn.
 //
 // A group pointer looked up from the index may be removed (Dead) by the time
 // its mutex is taken; every handler checks for Dead after locking, exactly as

@@ -59,3 +59,15 @@ func offsetStoreError(err error) *kerr.Error {
 		return ke
 	}
 }
+
+// txnOffsetStoreError maps a failed transactional offset append, as Kafka's
+// maybeConvertOffsetCommitError does: on top of the OffsetCommit mapping, a
+// transaction verification that could not reach the transaction
+// coordinator (NETWORK_EXCEPTION) becomes COORDINATOR_LOAD_IN_PROGRESS,
+// which every client version retries without looking the coordinator up.
+func txnOffsetStoreError(err error) *kerr.Error {
+	if storeError(err) == kerr.NetworkException {
+		return kerr.CoordinatorLoadInProgress
+	}
+	return offsetStoreError(err)
+}

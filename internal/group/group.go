@@ -52,7 +52,9 @@ type group struct {
 	pendingSync  map[string]struct{}
 	syncDeadline time.Time
 
-	offsets map[topicPartition]committedOffset
+	offsets offsetState
+	// lastLogOrder is the logOrder of the group's latest offset record.
+	lastLogOrder int64
 }
 
 type topicPartition struct {
@@ -65,6 +67,11 @@ type committedOffset struct {
 	leaderEpoch int32
 	metadata    string
 	committedAt time.Time
+	// logOrder is the record's place among the group's offset records in
+	// the log (larger is later). Only orders records of one group, which is
+	// all that deciding between a committed and a transactional offset
+	// needs; Kafka uses the record's log offset for the same purpose.
+	logOrder int64
 }
 
 // member is one member of a group.
@@ -109,8 +116,16 @@ func newGroup(c *Coordinator, id string, partition int32, now time.Time) *group 
 		staticMembers: make(map[string]string),
 		pendingJoins:  make(map[string]time.Time),
 		pendingSync:   make(map[string]struct{}),
-		offsets:       make(map[topicPartition]committedOffset),
+		offsets:       newOffsetState(),
 	}
+}
+
+// nextLogOrder returns the logOrder for the offset records of an append
+// that just succeeded. Appends of one group are serialised by g.mu, so this
+// follows the log.
+func (g *group) nextLogOrder() int64 {
+	g.lastLogOrder++
+	return g.lastLogOrder
 }
 
 func (g *group) transition(to groupState, now time.Time) {

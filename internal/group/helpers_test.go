@@ -14,17 +14,37 @@ import (
 )
 
 // memStore is an in-memory __consumer_offsets: a test double of the storage
-// only. failNext makes the next Append fail without storing anything.
+// only. It keeps what a log would: each record with its batch's producer id
+// and transactional bit, and transaction markers as records. failNext makes
+// the next Append or AppendTxn fail without storing anything.
 type memStore struct {
 	mu         sync.Mutex
 	partitions map[int32][]Record
+	txnEpochs  []int16 // the epoch of each AppendTxn, in order
 	failNext   error
 	replayGate chan struct{} // when set, Replay waits for it to close
+	// replayCopied, when set with replayGate, is closed once Replay has
+	// taken the records it will replay and waits at the gate.
+	replayCopied chan struct{}
 }
 
 func newMemStore() *memStore { return &memStore{partitions: make(map[int32][]Record)} }
 
 func (s *memStore) Append(_ context.Context, partition int32, recs []Record) error {
+	return s.append(partition, recs, -1, false)
+}
+
+func (s *memStore) AppendTxn(_ context.Context, partition int32, producerID int64, epoch int16, recs []Record) error {
+	if err := s.append(partition, recs, producerID, true); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.txnEpochs = append(s.txnEpochs, epoch)
+	return nil
+}
+
+func (s *memStore) append(partition int32, recs []Record, producerID int64, transactional bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.failNext; err != nil {
@@ -32,17 +52,33 @@ func (s *memStore) Append(_ context.Context, partition int32, recs []Record) err
 		return err
 	}
 	for _, r := range recs {
-		s.partitions[partition] = append(s.partitions[partition], Record{Key: slices.Clone(r.Key), Value: slices.Clone(r.Value)})
+		s.partitions[partition] = append(s.partitions[partition], Record{
+			Key: slices.Clone(r.Key), Value: slices.Clone(r.Value),
+			ProducerID: producerID, Transactional: transactional,
+		})
 	}
 	return nil
 }
 
+// writeMarker appends producerID's transaction marker, as the broker does
+// for the transaction coordinator's WriteTxnMarkers.
+func (s *memStore) writeMarker(partition int32, producerID int64, commit bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.partitions[partition] = append(s.partitions[partition], Record{
+		ProducerID: producerID, Transactional: true, Marker: &Marker{Commit: commit},
+	})
+}
+
 func (s *memStore) Replay(partition int32, fn func(Record) error) error {
 	s.mu.Lock()
-	gate := s.replayGate
+	gate, copied := s.replayGate, s.replayCopied
 	recs := slices.Clone(s.partitions[partition])
 	s.mu.Unlock()
 	if gate != nil {
+		if copied != nil {
+			close(copied)
+		}
 		<-gate
 	}
 	for _, r := range recs {

@@ -1,13 +1,10 @@
 package group
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 var (
@@ -22,7 +19,11 @@ var (
 // COORDINATOR_LOAD_IN_PROGRESS. Groups come back as Kafka reloads them:
 // Stable with their last persisted generation, members and assignments
 // (each member's session restarts now, so members that are gone expire), or
-// Empty. Load on a partition already loaded or loading is a no-op. On a
+// Empty. Transactional offsets come back pending unless their transaction's
+// marker follows them in the log; a CompleteTxn that arrives while the
+// partition loads is applied once the replay ends, as the replay may have
+// passed the marker's place before it was written. Load on a partition
+// already loaded or loading is a no-op. On a
 // replay error the partition is left unowned and the error returned.
 // Load blocks for the replay; the broker may call it on its own goroutine.
 func (c *Coordinator) Load(partition int32) error {
@@ -43,8 +44,8 @@ func (c *Coordinator) Load(partition int32) error {
 	c.mu.Unlock()
 
 	start := c.cfg.Now()
-	replayed := make(map[string]*replayedGroup)
-	err := c.store.Replay(partition, func(r Record) error { return replayRecord(replayed, r) })
+	rp := newReplay()
+	err := c.store.Replay(partition, rp.apply)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -55,16 +56,23 @@ func (c *Coordinator) Load(partition int32) error {
 		delete(c.partitions, partition)
 		return fmt.Errorf("group: loading __consumer_offsets partition %d: %w", partition, err)
 	}
+	// Completing a transaction twice is harmless (the second finds nothing
+	// pending), so a marker both replayed and reported is fine.
+	for _, done := range ps.completedWhileLoading {
+		rp.completeTxn(done.producerID, done.commit)
+	}
+	ps.completedWhileLoading = nil
 	now := c.cfg.Now()
-	for id, rg := range replayed {
-		if rg.metadata == nil && len(rg.offsets) == 0 {
+	for id, rg := range rp.groups {
+		if rg.metadata == nil && rg.offsets.empty() {
 			continue // deleted
 		}
-		c.groups[id] = rg.build(c, id, partition, now)
+		c.groups[id] = rg.build(c, id, partition, now, rp.position)
 	}
+	ps.txnGroups = rp.txnGroups
 	ps.loading = false
 	c.log.Info("loaded __consumer_offsets partition", "partition", partition,
-		"groups", len(replayed), "took", now.Sub(start))
+		"groups", len(rp.groups), "took", now.Sub(start))
 	return nil
 }
 
@@ -96,122 +104,4 @@ func (c *Coordinator) Unload(partition int32) {
 	if len(unloaded) > 0 {
 		c.log.Info("unloaded __consumer_offsets partition", "partition", partition, "groups", len(unloaded))
 	}
-}
-
-// replayedGroup is the latest durable state of one group during replay.
-type replayedGroup struct {
-	metadata *kmsg.GroupMetadataValue // nil: none, or deleted
-	offsets  map[topicPartition]committedOffset
-}
-
-func replayRecord(replayed map[string]*replayedGroup, r Record) error {
-	kind, err := kindOf(r.Key)
-	if err != nil {
-		return err
-	}
-	get := func(id string) *replayedGroup {
-		rg := replayed[id]
-		if rg == nil {
-			rg = &replayedGroup{offsets: make(map[topicPartition]committedOffset)}
-			replayed[id] = rg
-		}
-		return rg
-	}
-	switch kind {
-	case kindOffset:
-		var key kmsg.OffsetCommitKey
-		if err := key.ReadFrom(r.Key); err != nil {
-			return decodeError("offset commit key", err)
-		}
-		rg := get(key.Group)
-		tp := topicPartition{key.Topic, key.Partition}
-		if r.Value == nil {
-			delete(rg.offsets, tp)
-			return nil
-		}
-		var v kmsg.OffsetCommitValue
-		if err := v.ReadFrom(r.Value); err != nil {
-			return decodeError("offset commit value", err)
-		}
-		epoch := v.LeaderEpoch
-		if v.Version < 3 {
-			epoch = -1
-		}
-		rg.offsets[tp] = committedOffset{
-			offset:      v.Offset,
-			leaderEpoch: epoch,
-			metadata:    v.Metadata,
-			committedAt: time.UnixMilli(v.CommitTimestamp),
-		}
-	case kindGroup:
-		var key kmsg.GroupMetadataKey
-		if err := key.ReadFrom(r.Key); err != nil {
-			return decodeError("group metadata key", err)
-		}
-		rg := get(key.Group)
-		if r.Value == nil {
-			rg.metadata = nil
-			return nil
-		}
-		v := new(kmsg.GroupMetadataValue)
-		if err := v.ReadFrom(r.Value); err != nil {
-			return decodeError("group metadata value", err)
-		}
-		// The decoded slices alias r, which Replay may reuse.
-		for i := range v.Members {
-			v.Members[i].Subscription = bytes.Clone(v.Members[i].Subscription)
-			v.Members[i].Assignment = bytes.Clone(v.Members[i].Assignment)
-		}
-		rg.metadata = v
-	}
-	return nil
-}
-
-// build turns replayed records into a live group.
-func (rg *replayedGroup) build(c *Coordinator, id string, partition int32, now time.Time) *group {
-	g := newGroup(c, id, partition, now)
-	g.offsets = rg.offsets
-	v := rg.metadata
-	if v == nil {
-		return g // offsets only: an Empty group
-	}
-	g.protocolType = v.ProtocolType
-	g.generation = v.Generation
-	if v.Protocol != nil {
-		g.protocol = *v.Protocol
-	}
-	if v.Leader != nil {
-		g.leader = *v.Leader
-	}
-	if v.Version >= 2 && v.CurrentStateTimestamp >= 0 {
-		g.stateSince = time.UnixMilli(v.CurrentStateTimestamp)
-	}
-	for _, vm := range v.Members {
-		m := &member{
-			id:               vm.MemberID,
-			clientID:         vm.ClientID,
-			clientHost:       vm.ClientHost,
-			sessionTimeout:   time.Duration(vm.SessionTimeoutMillis) * time.Millisecond,
-			rebalanceTimeout: time.Duration(vm.RebalanceTimeoutMillis) * time.Millisecond,
-			protocolType:     v.ProtocolType,
-			protocols:        []protocol{{name: g.protocol, metadata: vm.Subscription}},
-			assignment:       vm.Assignment,
-		}
-		if v.Version < 1 || vm.RebalanceTimeoutMillis < 0 {
-			m.rebalanceTimeout = m.sessionTimeout
-		}
-		if vm.InstanceID != nil && *vm.InstanceID != "" {
-			m.instanceID = *vm.InstanceID
-			g.staticMembers[m.instanceID] = m.id
-		}
-		m.refreshSession(now)
-		g.members[m.id] = m
-	}
-	if len(g.members) > 0 {
-		g.state = stateStable
-		if _, ok := g.members[g.leader]; !ok {
-			g.leader = g.sortedMembers()[0].id
-		}
-	}
-	return g
 }

@@ -14,7 +14,9 @@ const consumerProtocolType = "consumer"
 // partitions. An empty group may delete any; a consumer group with members
 // may delete those of topics no member subscribes to, and gets
 // GROUP_SUBSCRIBED_TO_TOPIC for the others; any other group with members
-// gets NON_EMPTY_GROUP.
+// gets NON_EMPTY_GROUP. A partition's pending transactional offsets are
+// deleted with it, as in Kafka: the tombstone also stops the transaction's
+// commit marker from bringing the offset back.
 func (c *Coordinator) OffsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRequest) *kmsg.OffsetDeleteResponse {
 	resp := kmsg.NewPtrOffsetDeleteResponse()
 	resp.Version = req.Version
@@ -75,7 +77,8 @@ func (c *Coordinator) offsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRe
 	var recs []Record
 	var deleted []topicPartition
 	for _, tp := range eligible {
-		if _, ok := g.offsets[tp]; ok && !slices.Contains(deleted, tp) {
+		_, committed := g.offsets.committed[tp]
+		if (committed || g.offsets.hasPending(tp)) && !slices.Contains(deleted, tp) {
 			deleted = append(deleted, tp)
 			recs = append(recs, offsetTombstone(g.id, tp))
 		}
@@ -91,7 +94,7 @@ func (c *Coordinator) offsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRe
 		}
 	}
 	for _, tp := range deleted {
-		delete(g.offsets, tp)
+		g.offsets.remove(tp)
 	}
 	return nil, errs
 }

@@ -2,6 +2,7 @@ package group
 
 import (
 	"context"
+	"maps"
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -66,7 +67,7 @@ func (c *Coordinator) offsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 
 	now := c.cfg.Now()
 	g.fireDeadlines(now)
-	if err := g.validateCommit(generation, memberID, instanceID); err != nil {
+	if err := g.validateCommit(generation, memberID, instanceID, false); err != nil {
 		return all(err)
 	}
 	switch g.state {
@@ -111,17 +112,25 @@ func (c *Coordinator) offsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 			return func(tp topicPartition) *kerr.Error { return errs[tp] }
 		}
 	}
-	for tp, o := range commits {
-		g.offsets[tp] = o
+	if len(commits) > 0 {
+		order := g.nextLogOrder()
+		for tp, o := range commits {
+			o.logOrder = order
+			g.offsets.commit(tp, o)
+		}
 	}
 	return func(tp topicPartition) *kerr.Error { return errs[tp] }
 }
 
-// validateCommit is Kafka's validateOffsetCommit.
-func (g *group) validateCommit(generation int32, memberID, instanceID string) *kerr.Error {
+// validateCommit is Kafka's validateOffsetCommit, for OffsetCommit and
+// (transactional) TxnOffsetCommit.
+func (g *group) validateCommit(generation int32, memberID, instanceID string, transactional bool) *kerr.Error {
 	switch {
 	case g.is(stateDead):
 		return kerr.CoordinatorNotAvailable
+	case generation < 0 && g.is(stateEmpty):
+		// A client without group management (or an admin) commits to a
+		// group nobody is a member of: whatever member id it sends.
 	case generation >= 0 || memberID != "" || instanceID != "":
 		if err := g.validateMember(memberID, instanceID); err != nil {
 			return err
@@ -129,8 +138,9 @@ func (g *group) validateCommit(generation int32, memberID, instanceID string) *k
 		if generation != g.generation {
 			return kerr.IllegalGeneration
 		}
-	case !g.is(stateEmpty):
-		// Only members may commit to a group that has members.
+	case !transactional && !g.is(stateEmpty):
+		// Only members may commit to a group that has members. Not so for
+		// TxnOffsetCommit: before v3 it could not say who sent it.
 		return kerr.UnknownMemberID
 	}
 	return nil
@@ -139,7 +149,7 @@ func (g *group) validateCommit(generation int32, memberID, instanceID string) *k
 // forgetIfUnused drops a group that a failed simple commit created and that
 // holds nothing, so it does not linger in ListGroups.
 func (g *group) forgetIfUnused() {
-	if g.is(stateEmpty) && len(g.members) == 0 && len(g.offsets) == 0 && g.generation == 0 && g.protocolType == "" {
+	if g.is(stateEmpty) && len(g.members) == 0 && g.offsets.empty() && g.generation == 0 && g.protocolType == "" {
 		g.transition(stateDead, g.c.cfg.Now())
 		g.c.forget(g)
 	}
@@ -148,11 +158,17 @@ func (g *group) forgetIfUnused() {
 // OffsetFetch (key 9, v0-v9) returns committed offsets: for the one group of
 // v0-v7 or each group of v8+. Null topics (v2+) mean every committed
 // partition. Partitions without a commit, and groups that do not exist,
-// answer offset -1 with no error, as Kafka does. RequireStable is accepted
-// and has no effect until transactional offset commits exist.
+// answer offset -1 with no error, as Kafka does.
+//
+// Offsets of open transactions are never returned. With RequireStable (v7+)
+// a partition that has one answers UNSTABLE_OFFSET_COMMIT (offset -1), so
+// that a KIP-447 consumer waits for the transaction to end instead of
+// starting from the offset it is about to replace; without it the last
+// committed offset is returned.
 func (c *Coordinator) OffsetFetch(_ context.Context, req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResponse {
 	resp := kmsg.NewPtrOffsetFetchResponse()
 	resp.Version = req.Version
+	requireStable := req.Version >= 7 && req.RequireStable
 	if req.Version >= 8 {
 		for _, rg := range req.Groups {
 			var wanted map[string][]int32
@@ -162,7 +178,7 @@ func (c *Coordinator) OffsetFetch(_ context.Context, req *kmsg.OffsetFetchReques
 					wanted[t.Topic] = append(wanted[t.Topic], t.Partitions...)
 				}
 			}
-			fetched, err := c.fetchOffsets(rg.Group, wanted, topicOrder(rg.Topics, func(t kmsg.OffsetFetchRequestGroupTopic) string { return t.Topic }))
+			fetched, err := c.fetchOffsets(rg.Group, wanted, requireStable, topicOrder(rg.Topics, func(t kmsg.OffsetFetchRequestGroupTopic) string { return t.Topic }))
 			out := kmsg.NewOffsetFetchResponseGroup()
 			out.Group = rg.Group
 			out.ErrorCode = code(err)
@@ -172,6 +188,7 @@ func (c *Coordinator) OffsetFetch(_ context.Context, req *kmsg.OffsetFetchReques
 				for _, fp := range ft.partitions {
 					rp := kmsg.NewOffsetFetchResponseGroupTopicPartition()
 					rp.Partition, rp.Offset, rp.LeaderEpoch, rp.Metadata = fp.partition, fp.offset, fp.leaderEpoch, fp.metadata
+					rp.ErrorCode = code(fp.err)
 					rt.Partitions = append(rt.Partitions, rp)
 				}
 				out.Topics = append(out.Topics, rt)
@@ -188,7 +205,7 @@ func (c *Coordinator) OffsetFetch(_ context.Context, req *kmsg.OffsetFetchReques
 			wanted[t.Topic] = append(wanted[t.Topic], t.Partitions...)
 		}
 	}
-	fetched, err := c.fetchOffsets(req.Group, wanted, topicOrder(req.Topics, func(t kmsg.OffsetFetchRequestTopic) string { return t.Topic }))
+	fetched, err := c.fetchOffsets(req.Group, wanted, requireStable, topicOrder(req.Topics, func(t kmsg.OffsetFetchRequestTopic) string { return t.Topic }))
 	if err != nil {
 		if req.Version >= 2 {
 			resp.ErrorCode = err.Code
@@ -246,34 +263,49 @@ func topicOrder[T any](topics []T, name func(T) string) []string {
 }
 
 // fetchOffsets reads a group's offsets. wanted nil means all committed
-// partitions; order is the requested topic order.
-func (c *Coordinator) fetchOffsets(groupID string, wanted map[string][]int32, order []string) ([]fetchedTopic, *kerr.Error) {
+// partitions; order is the requested topic order. With requireStable a
+// partition with a pending transactional offset gets UNSTABLE_OFFSET_COMMIT.
+func (c *Coordinator) fetchOffsets(groupID string, wanted map[string][]int32, requireStable bool, order []string) ([]fetchedTopic, *kerr.Error) {
 	g, err := c.lookup(groupID, false)
 	if err != nil {
 		return nil, err
 	}
 	committed := map[topicPartition]committedOffset{}
+	unstable := map[topicPartition]bool{}
 	if g != nil {
 		g.mu.Lock()
 		if !g.is(stateDead) {
-			committed = make(map[topicPartition]committedOffset, len(g.offsets))
-			for tp, o := range g.offsets {
-				committed[tp] = o
+			committed = maps.Clone(g.offsets.committed)
+			if requireStable {
+				for _, tp := range g.offsets.pendingPartitions() {
+					unstable[tp] = true
+				}
 			}
 		}
 		g.mu.Unlock()
 	}
+	answer := func(tp topicPartition) fetchedPartition {
+		fp := fetchedPartition{partition: tp.partition, offset: -1, leaderEpoch: -1, metadata: stringPtr("")}
+		if unstable[tp] {
+			fp.err = kerr.UnstableOffsetCommit
+		} else if o, ok := committed[tp]; ok {
+			fp.offset, fp.leaderEpoch, fp.metadata = o.offset, o.leaderEpoch, stringPtr(o.metadata)
+		}
+		return fp
+	}
 
 	if wanted == nil {
+		// As in Kafka, "all" means all committed partitions: one with only
+		// a pending offset is not listed.
 		byTopic := make(map[string]*fetchedTopic)
-		for tp, o := range committed {
+		for tp := range committed {
 			ft := byTopic[tp.topic]
 			if ft == nil {
 				ft = &fetchedTopic{topic: tp.topic}
 				byTopic[tp.topic] = ft
 				order = append(order, tp.topic)
 			}
-			ft.partitions = append(ft.partitions, fetchedPartition{partition: tp.partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: stringPtr(o.metadata)})
+			ft.partitions = append(ft.partitions, answer(tp))
 		}
 		slices.Sort(order)
 		out := make([]fetchedTopic, 0, len(order))
@@ -289,11 +321,7 @@ func (c *Coordinator) fetchOffsets(groupID string, wanted map[string][]int32, or
 	for _, t := range order {
 		ft := fetchedTopic{topic: t}
 		for _, p := range wanted[t] {
-			fp := fetchedPartition{partition: p, offset: -1, leaderEpoch: -1, metadata: stringPtr("")}
-			if o, ok := committed[topicPartition{t, p}]; ok {
-				fp.offset, fp.leaderEpoch, fp.metadata = o.offset, o.leaderEpoch, stringPtr(o.metadata)
-			}
-			ft.partitions = append(ft.partitions, fp)
+			ft.partitions = append(ft.partitions, answer(topicPartition{t, p}))
 		}
 		out = append(out, ft)
 	}

@@ -12,7 +12,9 @@ import (
 // members (simple commits) expires each offset a retention period after its
 // commit; a stable consumer group's offsets of topics no member subscribes to
 // expire by commit time too (KIP-496). An empty group left with no offsets is
-// deleted.
+// deleted. As in Kafka, an offset with a transactional offset pending for
+// its partition does not expire, and a group with any pending transactional
+// offset is not deleted: the transaction may still commit them.
 func (c *Coordinator) expireOffsets(now time.Time) {
 	for _, g := range c.snapshotGroups() {
 		g.mu.Lock()
@@ -27,7 +29,10 @@ func (g *group) expireOffsets(now time.Time) {
 	}
 	retention := g.c.cfg.OffsetsRetention
 	var expired []topicPartition
-	for tp, o := range g.offsets {
+	for tp, o := range g.offsets.committed {
+		if g.offsets.hasPending(tp) {
+			continue
+		}
 		base := o.committedAt
 		switch {
 		case g.is(stateEmpty) && g.protocolType != "":
@@ -43,7 +48,7 @@ func (g *group) expireOffsets(now time.Time) {
 			expired = append(expired, tp)
 		}
 	}
-	deleteGroup := g.is(stateEmpty) && len(g.offsets) == len(expired)
+	deleteGroup := g.is(stateEmpty) && len(g.offsets.committed) == len(expired) && len(g.offsets.pending) == 0
 	if len(expired) == 0 && !deleteGroup {
 		return
 	}
@@ -62,7 +67,7 @@ func (g *group) expireOffsets(now time.Time) {
 		return
 	}
 	for _, tp := range expired {
-		delete(g.offsets, tp)
+		g.offsets.remove(tp)
 	}
 	if len(expired) > 0 {
 		g.c.log.Info("expired offsets", "group", g.id, "partitions", len(expired))
