@@ -40,11 +40,6 @@ func (b *Broker) handleProduce(r *server.Request) server.Pending {
 	if req.Acks != 0 && req.Acks != 1 && req.Acks != -1 {
 		return server.Done(produceError(req, resp, kerr.InvalidRequiredAcks.Code))
 	}
-	if req.TransactionID != nil {
-		// Transactions arrive with their own issue; until then no transactional producer
-		// can get a producer id, so this is a client error.
-		return server.Done(produceError(req, resp, kerr.TransactionalIDAuthorizationFailed.Code))
-	}
 	var waits []produceWait
 	failed := false
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
@@ -106,7 +101,9 @@ func (b *Broker) appendProduced(topic string, index int32, batch []byte, req *km
 		return nil, 0, produceRejection(allRecordErrors(batch, h, err, rules), out)
 	}
 	if h.IsTransactional() {
-		return nil, 0, kerr.InvalidRecord.Code
+		if code := b.verifyTransactional(req.TransactionID, h, topic, index); code != 0 {
+			return nil, 0, code
+		}
 	}
 	if req.Acks == -1 && int(tc.MinInsyncReplicas) > len(tr.meta.Partitions[index].ISR) {
 		return nil, 0, kerr.NotEnoughReplicas.Code

@@ -7,8 +7,8 @@ package broker
 //
 // Record data never passes through user space: each partition's Records field holds a
 // placeholder that the server replaces with the log's file ranges (sendfile).
-// read_committed reads stop at the last stable offset, which equals the high watermark
-// until transactions arrive.
+// read_committed reads stop at the last stable offset and list the aborted transactions
+// in the range returned, which clients use to drop aborted records.
 
 import (
 	"reflect"
@@ -100,9 +100,7 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) (server.Reply, int64, []<-cha
 			}
 			waitOn = append(waitOn, p.Changed())
 			limit := min(int64(fp.PartitionMaxBytes), budget)
-			c, hw, err := p.Read(fp.FetchOffset, int(max(limit, 1)))
-			rp.HighWatermark, rp.LastStableOffset = hw, hw
-			rp.LogStartOffset = p.Log().StartOffset()
+			c, err := readPartition(p, req.IsolationLevel, fp.FetchOffset, int(max(limit, 1)), &rp)
 			switch {
 			case err != nil:
 				rp.ErrorCode = errorCode(err)
@@ -158,4 +156,25 @@ func waitForAny(done, draining <-chan struct{}, chans []<-chan struct{}, d time.
 	}
 	chosen, _, _ := reflect.Select(cases)
 	return chosen > 1
+}
+
+// readPartition reads one partition for a fetch, filling the offsets of rp: up to the
+// high watermark for read_uncommitted, up to the last stable offset with the aborted
+// transactions in range for read_committed.
+func readPartition(p *partition.Partition, isolation int8, offset int64, maxBytes int,
+	rp *kmsg.FetchResponseTopicPartition) (*wlog.Chunks, error) {
+	rp.LogStartOffset = p.Log().StartOffset()
+	if isolation != 1 {
+		c, hw, err := p.Read(offset, maxBytes)
+		rp.HighWatermark, rp.LastStableOffset = hw, p.LastStableOffset()
+		return c, err
+	}
+	c, lso, aborted, err := p.ReadCommitted(offset, maxBytes)
+	rp.HighWatermark, rp.LastStableOffset = p.HighWatermark(), lso
+	for _, a := range aborted {
+		at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+		at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset
+		rp.AbortedTransactions = append(rp.AbortedTransactions, at)
+	}
+	return c, err
 }

@@ -39,7 +39,7 @@ func (b *Broker) handleListOffsets(r *server.Request) server.Pending {
 				rp.ErrorCode = code
 			} else {
 				rp.LeaderEpoch = p.LeaderEpoch()
-				rp.Offset, rp.Timestamp, rp.ErrorCode = listOffset(p, lp.Timestamp)
+				rp.Offset, rp.Timestamp, rp.ErrorCode = listOffset(p, lp.Timestamp, req.IsolationLevel)
 			}
 			rt.Partitions = append(rt.Partitions, rp)
 		}
@@ -62,8 +62,11 @@ func checkLeaderEpoch(p *partition.Partition, clientEpoch int32) int16 {
 	}
 }
 
-func listOffset(p *partition.Partition, ts int64) (offset, timestamp int64, code int16) {
+func listOffset(p *partition.Partition, ts int64, isolation int8) (offset, timestamp int64, code int16) {
 	hw := p.HighWatermark()
+	if isolation == 1 { // read_committed sees up to the last stable offset
+		hw = p.LastStableOffset()
+	}
 	switch ts {
 	case listEarliest:
 		return p.Log().StartOffset(), -1, 0

@@ -1,13 +1,12 @@
 package broker
 
 // FindCoordinator v0-5 (v4+ batches keys). The coordinator of a group is the leader of
-// its __consumer_offsets partition; the topic is created on first use, as Kafka does.
-// Transaction coordinators arrive with transactions: until then COORDINATOR_NOT_AVAILABLE.
+// its __consumer_offsets partition, that of a transactional id the leader of its
+// __transaction_state partition; both topics are created on first use, as Kafka does.
 
 import (
 	"context"
 	"strconv"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -18,7 +17,10 @@ import (
 
 func init() { register(kmsg.FindCoordinator, 0, 5, (*Broker).handleFindCoordinator) }
 
-const coordinatorTypeGroup = 0
+const (
+	coordinatorTypeGroup = 0
+	coordinatorTypeTxn   = 1
+)
 
 func (b *Broker) handleFindCoordinator(r *server.Request) server.Pending {
 	req := r.Msg.(*kmsg.FindCoordinatorRequest)
@@ -51,14 +53,38 @@ func (b *Broker) handleFindCoordinator(r *server.Request) server.Pending {
 }
 
 func (b *Broker) coordinatorFor(ctx context.Context, keyType int8, key string) (cluster.Broker, error) {
-	if keyType != coordinatorTypeGroup {
-		return cluster.Broker{}, kerr.CoordinatorNotAvailable
+	var (
+		mt        *cluster.Topic
+		err       error
+		partition int32
+	)
+	switch keyType {
+	case coordinatorTypeGroup:
+		mt, err = b.offsetsTopic().ensure(ctx, b.cfg.Broker.OffsetsTopicNumPartitions, map[string]string{
+			"cleanup.policy":   "compact",
+			"segment.bytes":    strconv.Itoa(int(b.cfg.Broker.OffsetsTopicSegmentBytes)),
+			"compression.type": "producer",
+		})
+		if err == nil {
+			partition = b.groups.PartitionFor(key)
+		}
+	case coordinatorTypeTxn:
+		mt, err = b.txnStateTopic().ensure(ctx, b.cfg.Broker.TransactionStateLogNumPartitions, map[string]string{
+			"cleanup.policy":      "compact",
+			"segment.bytes":       strconv.Itoa(int(b.cfg.Broker.TransactionStateLogSegmentBytes)),
+			"min.insync.replicas": strconv.Itoa(int(b.cfg.Broker.TransactionStateLogMinISR)),
+			"compression.type":    "producer",
+		})
+		if err == nil {
+			partition = b.txns.PartitionFor(key)
+		}
+	default:
+		return cluster.Broker{}, kerr.InvalidRequest
 	}
-	mt, err := b.ensureOffsetsTopic(ctx)
 	if err != nil {
 		return cluster.Broker{}, err
 	}
-	leader := mt.Partitions[b.groups.PartitionFor(key)].Leader
+	leader := mt.Partitions[partition].Leader
 	br, ok := b.meta.Image().Brokers[leader]
 	if !ok {
 		return cluster.Broker{}, kerr.CoordinatorNotAvailable
@@ -66,26 +92,10 @@ func (b *Broker) coordinatorFor(ctx context.Context, keyType int8, key string) (
 	return br, nil
 }
 
-// ensureOffsetsTopic creates __consumer_offsets on first use.
-func (b *Broker) ensureOffsetsTopic(ctx context.Context) (*cluster.Topic, error) {
-	if mt, ok := b.meta.Image().Topics[cluster.ConsumerOffsetsTopic]; ok {
-		return mt, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	_, err := b.meta.CreateInternalTopic(ctx, cluster.ConsumerOffsetsTopic,
-		b.cfg.Broker.OffsetsTopicNumPartitions, map[string]string{
-			"cleanup.policy":   "compact",
-			"segment.bytes":    strconv.Itoa(int(b.cfg.Broker.OffsetsTopicSegmentBytes)),
-			"compression.type": "producer",
-		})
-	if err != nil && errorCode(err) != kerr.TopicAlreadyExists.Code {
-		b.log.Warn("creating "+cluster.ConsumerOffsetsTopic, "err", err)
-		return nil, kerr.CoordinatorNotAvailable
-	}
-	mt, ok := b.meta.Image().Topics[cluster.ConsumerOffsetsTopic]
-	if !ok {
-		return nil, kerr.CoordinatorNotAvailable
-	}
-	return mt, nil
+func (b *Broker) offsetsTopic() internalTopic {
+	return internalTopic{b: b, name: cluster.ConsumerOffsetsTopic}
+}
+
+func (b *Broker) txnStateTopic() internalTopic {
+	return internalTopic{b: b, name: cluster.TransactionStateTopic}
 }

@@ -34,7 +34,7 @@ func (b *Broker) handleDeleteRecords(r *server.Request) server.Pending {
 				}
 				if offset < 0 || offset > hw {
 					rp.ErrorCode = kerr.OffsetOutOfRange.Code
-				} else if err := p.Log().DeleteBefore(offset); err != nil {
+				} else if err := p.DeleteBefore(offset); err != nil {
 					rp.ErrorCode = errorCode(err)
 				} else {
 					rp.LowWatermark = p.Log().StartOffset()

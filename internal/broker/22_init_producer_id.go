@@ -1,17 +1,15 @@
 package broker
 
-// InitProducerId v0-5 for idempotent producers: a new producer id with epoch 0, taken
-// from a block that the metadata quorum hands out, so ids never repeat across restarts.
-// As in Kafka, a non-transactional producer gets a fresh id even when it sends its old id
-// and epoch (KIP-360). Transactional ids arrive with the transactions work; until then
-// they are refused.
+// InitProducerId v0-5. An idempotent producer gets a new producer id with epoch 0, taken
+// from a block that the metadata quorum hands out, so ids never repeat across restarts;
+// as in Kafka it gets a fresh id even when it sends its old id and epoch (KIP-360). A
+// transactional id goes to its transaction coordinator, which bumps epochs and fences.
 
 import (
 	"context"
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/server"
@@ -24,10 +22,7 @@ func (b *Broker) handleInitProducerID(r *server.Request) server.Pending {
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
 	if req.TransactionalID != nil {
-		b.log.Info("refusing transactional producer: transactions are not implemented yet",
-			"transactional_id", *req.TransactionalID, "client", r.ClientID)
-		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
-		return server.Done(resp)
+		return func() server.Reply { return server.Reply{Msg: b.txns.InitProducerID(r.Conn.Done, req)} }
 	}
 	return func() server.Reply {
 		ctx, cancel := context.WithTimeout(r.Conn.Done, 10*time.Second)

@@ -19,6 +19,7 @@ import (
 	"github.com/waybill/waybill/internal/group"
 	"github.com/waybill/waybill/internal/partition"
 	"github.com/waybill/waybill/internal/server"
+	"github.com/waybill/waybill/internal/txn"
 	"github.com/waybill/waybill/internal/vfs"
 )
 
@@ -44,6 +45,7 @@ type Broker struct {
 	meta        *cluster.Node
 	replicas    *replicas
 	groups      *group.Coordinator
+	txns        *txn.Coordinator
 	srv         *server.Server
 	addr        net.Addr
 	metrics     *metrics
@@ -85,7 +87,8 @@ func Start(cfg Config) (*Broker, error) {
 		return nil, err
 	}
 	b.replicas = newReplicas(b)
-	b.groups = group.New(b.groupConfig(), &offsetsStore{b: b})
+	b.groups = group.New(b.groupConfig(), offsetsStore{b.offsetsTopic()})
+	b.txns = txn.New(b.txnConfig(), txnStore{b.txnStateTopic()}, markerWriter{b}, producerIDSource{b})
 	b.meta, err = cluster.Start(cluster.Config{
 		NodeID:   cfg.NodeID,
 		Dir:      filepath.Join(cfg.DataDir, "meta"),
@@ -128,8 +131,9 @@ func (b *Broker) logsDir() string { return filepath.Join(b.cfg.DataDir, "logs") 
 func (b *Broker) Close() error {
 	b.stopOnce.Do(func() {
 		close(b.stop)
-		// The coordinator goes first: it answers parked joins and syncs, which would
-		// otherwise hold the connections' drain.
+		// The coordinators go first: they answer parked joins and syncs, which would
+		// otherwise hold the connections' drain, and stop writing markers.
+		b.txns.Close()
 		b.groups.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		b.srv.Shutdown(ctx)

@@ -3,76 +3,83 @@ package broker
 import (
 	"context"
 
-	"fmt"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"time"
-
 	"github.com/waybill/waybill/internal/cluster"
 	"github.com/waybill/waybill/internal/group"
 	"github.com/waybill/waybill/internal/partition"
 	"github.com/waybill/waybill/internal/records"
+	"github.com/waybill/waybill/internal/txn"
 )
 
-// offsetsStore keeps the group coordinator's state in __consumer_offsets: appends go
-// through the same partition path as produced batches and are acknowledged once durable.
-type offsetsStore struct{ b *Broker }
+// offsetsStore keeps the group coordinator's state in __consumer_offsets.
+type offsetsStore struct{ internalTopic }
 
-func (s *offsetsStore) partition(index int32) (*partition.Partition, error) {
-	p := s.b.replicas.get(cluster.ConsumerOffsetsTopic, index)
-	if p == nil {
-		return nil, fmt.Errorf("%s-%d is not hosted here", cluster.ConsumerOffsetsTopic, index)
-	}
-	return p, nil
+func (s offsetsStore) Append(ctx context.Context, index int32, recs []group.Record) error {
+	return s.append(ctx, index, groupRecords(recs), nil)
 }
 
-func (s *offsetsStore) Append(ctx context.Context, index int32, recs []group.Record) error {
-	p, err := s.partition(index)
-	if err != nil {
-		return err
-	}
-	rs := make([]records.Record, len(recs))
+// AppendTxn writes a transaction's offsets as a transactional batch of its producer; the
+// caller (TxnOffsetCommit) verified that the partition is in the transaction.
+func (s offsetsStore) AppendTxn(ctx context.Context, index int32, producerID int64, epoch int16, recs []group.Record) error {
+	return s.append(ctx, index, groupRecords(recs), &records.ProducerFields{ID: producerID, Epoch: epoch, BaseSequence: 0})
+}
+
+func (s offsetsStore) Replay(index int32, fn func(group.Record) error) error {
+	return s.replay(index, func(h records.Header, r records.Record) error {
+		rec := group.Record{Key: r.Key, Value: r.Value, ProducerID: h.ProducerID, Transactional: h.IsTransactional()}
+		if h.IsControl() {
+			commit, err := records.ControlRecordType(r.Key)
+			if err != nil {
+				return nil // not a transaction marker: nothing for the coordinator
+			}
+			rec = group.Record{ProducerID: h.ProducerID, Transactional: true, Marker: &group.Marker{Commit: commit}}
+		}
+		return fn(rec)
+	})
+}
+
+func groupRecords(recs []group.Record) []records.Record {
+	out := make([]records.Record, len(recs))
 	for i, r := range recs {
-		rs[i] = records.Record{Key: r.Key, Value: r.Value}
+		out[i] = records.Record{Key: r.Key, Value: r.Value}
 	}
-	batch := records.Build(records.BuildOptions{BaseTimestamp: time.Now().UnixMilli()}, rs)
-	h, err := records.ParseHeader(batch)
-	if err != nil {
-		return err
-	}
-	res, err := p.Append(batch, h)
-	if err != nil {
-		return err
-	}
-	return p.WaitDurable(ctx, res.LastOffset+1)
+	return out
 }
 
-// AppendTxn is the transactional offset commit path; it arrives with the transaction
-// coordinator's wiring.
-func (s *offsetsStore) AppendTxn(context.Context, int32, int64, int16, []group.Record) error {
-	return kerr.UnsupportedVersion
+// txnStore keeps the transaction coordinator's state in __transaction_state.
+type txnStore struct{ internalTopic }
+
+func (s txnStore) Append(ctx context.Context, index int32, recs []txn.Record) error {
+	out := make([]records.Record, len(recs))
+	for i, r := range recs {
+		out[i] = records.Record{Key: r.Key, Value: r.Value}
+	}
+	return s.append(ctx, index, out, nil)
 }
 
-func (s *offsetsStore) Replay(index int32, fn func(group.Record) error) error {
-	p, err := s.partition(index)
-	if err != nil {
-		return err
-	}
-	return p.Log().Scan(p.Log().StartOffset(), func(_ records.Header, batch []byte) error {
-		return records.Iterate(batch, func(r records.Record) error {
-			return fn(group.Record{Key: r.Key, Value: r.Value, ProducerID: -1})
-		})
+func (s txnStore) Replay(index int32, fn func(txn.Record) error) error {
+	return s.replay(index, func(h records.Header, r records.Record) error {
+		if h.IsControl() {
+			return nil
+		}
+		return fn(txn.Record{Key: r.Key, Value: r.Value})
 	})
 }
 
 // onPartitionOpened starts loading coordinator state when a coordinator partition opens.
 // It runs under the replicas lock, so the load (which reads the replica) runs apart.
 func (b *Broker) onPartitionOpened(mt *cluster.Topic, p *partition.Partition) {
-	if mt.Name != cluster.ConsumerOffsetsTopic {
+	var load func(int32) error
+	switch mt.Name {
+	case cluster.ConsumerOffsetsTopic:
+		load = b.groups.Load
+	case cluster.TransactionStateTopic:
+		load = b.txns.Load
+	default:
 		return
 	}
 	go func() {
-		if err := b.groups.Load(p.Index()); err != nil {
-			b.log.Error("loading consumer groups", "partition", p.Index(), "err", err)
+		if err := load(p.Index()); err != nil {
+			b.log.Error("loading coordinator state", "topic", mt.Name, "partition", p.Index(), "err", err)
 		}
 	}()
 }

@@ -3,7 +3,8 @@ package partition
 import wlog "github.com/waybill/waybill/internal/log"
 
 // Close stops the sync loop, snapshots the producer state and closes the log cleanly, so
-// the next start skips recovery.
+// the next start skips recovery. The aborted-transaction index is synced before the
+// snapshot: Open trusts the index below the snapshot's offset (see aborted_index.go).
 func (p *Partition) Close() error {
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
@@ -16,12 +17,20 @@ func (p *Partition) Close() error {
 	p.stateMu.Unlock()
 	close(p.syncWake)
 	<-p.syncDone
-	if _, err := p.log.Sync(); err != nil {
+	_, err := p.log.Sync()
+	if err == nil {
+		err = p.aborted.sync()
+	}
+	if err != nil {
+		p.aborted.close()
 		p.log.Close()
 		return err
 	}
 	if err := p.producers.WriteSnapshot(p.cfg.FS, p.cfg.Dir, p.log.EndOffset()); err != nil {
 		p.cfg.Logger.Warn("writing producer snapshot", "topic", p.cfg.Topic, "partition", p.cfg.Index, "err", err)
+	}
+	if err := p.aborted.close(); err != nil {
+		p.cfg.Logger.Warn("closing aborted-transaction index", "topic", p.cfg.Topic, "partition", p.cfg.Index, "err", err)
 	}
 	return p.log.Close()
 }
@@ -38,10 +47,15 @@ func (p *Partition) Delete() error {
 		<-p.syncDone
 	}
 	p.appendMu.Unlock()
+	if !alreadyClosed {
+		p.aborted.close()
+	}
 	return p.log.Delete()
 }
 
-// Maintain runs the periodic work: producer expiry, retention and compaction.
+// Maintain runs the periodic work: producer expiry (producers with an open transaction
+// stay), retention (and trimming the aborted-transaction index below the new log start)
+// and compaction.
 func (p *Partition) Maintain(producerExpirationMs int64) error {
 	p.appendMu.Lock()
 	p.producers.Expire(p.cfg.Now().UnixMilli(), producerExpirationMs)
@@ -49,10 +63,16 @@ func (p *Partition) Maintain(producerExpirationMs int64) error {
 	if _, err := p.log.ApplyRetention(); err != nil {
 		return err
 	}
-	// Compaction stops at the high watermark, and keeps the last batch of every producer
-	// still tracked, so that replaying the log restores its sequence.
+	// Also catches DeleteRecords done on the log directly.
+	if err := p.trimTxnsBelowLogStart(); err != nil {
+		return err
+	}
+	// Compaction stops at the last stable offset, as Kafka's cleaner stops at the first
+	// unstable offset: an open transaction's batches must stay as written until its
+	// marker, so that a replay finds where it began. It keeps the last batch of every
+	// producer still tracked, so that replaying the log restores its sequence.
 	_, err := p.log.Compact(wlog.CompactOptions{
-		UncleanableFrom: p.HighWatermark(),
+		UncleanableFrom: p.LastStableOffset(),
 		KeepProducer: func(id int64) bool {
 			p.appendMu.Lock()
 			defer p.appendMu.Unlock()

@@ -1,10 +1,15 @@
 // Package partition is one partition replica: it appends batches in order with the
 // idempotence checks, makes them durable with group commit, moves the high watermark and
-// wakes the fetches and produces waiting on it.
+// the last stable offset, and wakes the fetches and produces waiting on them. It keeps
+// the transactional state of the replica (KIP-98): the open transactions that hold the
+// last stable offset back, and the aborted-transaction index that read_committed fetches
+// return (see aborted_index.go and lso.go).
 //
-// Lock order: appendMu, then stateMu. appendMu serialises the append path (producer check →
-// log append → producer update) and is never held during an fsync; stateMu guards the
-// offsets that waiters read and is held only for a few instructions.
+// Lock order: appendMu, then syncMu, then stateMu. appendMu serialises the append path
+// (producer check → log append → producer update) and is never held during an fsync;
+// syncMu is held by the group commit around an fsync and by Truncate; stateMu guards the
+// offsets that waiters read and is held only for a few instructions. The aborted index
+// has its own locks, taken under any of these.
 package partition
 
 import (
@@ -49,12 +54,17 @@ type Partition struct {
 
 	appendMu  sync.Mutex
 	producers *producers.State // guarded by appendMu
+	aborted   *abortedIndex    // written under appendMu, read by fetches
+
+	syncMu sync.Mutex // see the lock order
 
 	stateMu  sync.Mutex
 	hw       int64         // high watermark: consumers see offsets below it
 	durable  int64         // end offset known to be fsynced
+	lso      int64         // last stable offset: read_committed consumers see offsets below it
+	unstable []unstableTxn // transactions holding the lso back, by first offset
 	failure  error         // set when the log can no longer be written
-	changed  chan struct{} // closed and replaced whenever hw, durable or failure change
+	changed  chan struct{} // closed and replaced whenever hw, durable, lso or failure change
 	closed   bool
 	syncWake chan struct{}
 	syncDone chan struct{}
@@ -78,7 +88,7 @@ var ErrStorage = errors.New("partition: log storage failed")
 // the broker shutting down).
 var ErrClosed = errors.New("partition: closed")
 
-// Open opens or recovers the replica's log and its producer state.
+// Open opens or recovers the replica's log, its producer state and its transactions.
 func Open(cfg Config) (*Partition, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -90,8 +100,18 @@ func Open(cfg Config) (*Partition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening log of %s-%d: %w", cfg.Topic, cfg.Index, err)
 	}
-	ps, err := loadProducers(cfg.FS, cfg.Dir, l)
+	aborted, rebuild, damage, err := openAbortedIndex(cfg.FS, cfg.Dir, l.StartOffset() == l.EndOffset())
 	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("opening aborted-transaction index of %s-%d: %w", cfg.Topic, cfg.Index, err)
+	}
+	if damage != nil {
+		cfg.Logger.Warn("repairing aborted-transaction index", "topic", cfg.Topic, "partition", cfg.Index,
+			"damage", damage, "rebuild_from_log_start", rebuild)
+	}
+	ps, err := recoverState(cfg.FS, cfg.Dir, l, aborted, rebuild, cfg.Logger)
+	if err != nil {
+		aborted.close()
 		l.Close()
 		return nil, fmt.Errorf("loading producer state of %s-%d: %w", cfg.Topic, cfg.Index, err)
 	}
@@ -100,36 +120,18 @@ func Open(cfg Config) (*Partition, error) {
 		cfg:       cfg,
 		log:       l,
 		producers: ps,
+		aborted:   aborted,
 		hw:        end, // everything recovery kept was synced or is served as Kafka would
 		durable:   end,
 		changed:   make(chan struct{}),
 		syncWake:  make(chan struct{}, 1),
 		syncDone:  make(chan struct{}),
 	}
+	p.resetTxnsLocked(ps.OpenTxns())
+	p.updateLSOLocked()
 	p.leaderEpoch.Store(cfg.LeaderEpoch)
 	go p.syncLoop()
 	return p, nil
-}
-
-// loadProducers restores the idempotence state from the newest snapshot at or below the
-// log end and replays the batches after it.
-func loadProducers(fs vfs.FS, dir string, l *wlog.Log) (*producers.State, error) {
-	end := l.EndOffset()
-	if err := producers.DeleteSnapshotsAbove(fs, dir, end); err != nil {
-		return nil, err
-	}
-	ps, from, err := producers.LoadSnapshot(fs, dir)
-	if err != nil {
-		return nil, err
-	}
-	from = max(from, l.StartOffset())
-	err = l.Scan(from, func(h records.Header, _ []byte) error {
-		if h.HasProducer() {
-			ps.Replay(h, h.MaxTimestamp)
-		}
-		return nil
-	})
-	return ps, err
 }
 
 // Topic and Index name the partition.
@@ -139,46 +141,14 @@ func (p *Partition) Index() int32  { return p.cfg.Index }
 // Log exposes the replica's log for reads and offset lookups.
 func (p *Partition) Log() *wlog.Log { return p.log }
 
-// Append writes one validated batch. With durable acks the caller waits for
-// WaitDurable(LastOffset+1) before acknowledging.
+// Append writes one validated batch from a client, with the idempotence checks; a
+// transactional batch opens or joins its producer's transaction. Control batches are
+// refused (INVALID_RECORD): markers come through AppendMarker. With durable acks the
+// caller waits for WaitDurable(LastOffset+1) before acknowledging.
 func (p *Partition) Append(batch []byte, h records.Header) (AppendResult, error) {
-	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
-	if err := p.failed(); err != nil {
-		return AppendResult{}, err
-	}
-	if h.HasProducer() {
-		dup, err := p.producers.Check(h)
-		if err != nil {
-			return AppendResult{}, err
-		}
-		if dup != nil {
-			return AppendResult{BaseOffset: dup.FirstOffset, LastOffset: dup.LastOffset,
-				LogAppendTime: -1, Duplicate: true}, nil
-		}
-	}
-	now := p.cfg.Now().UnixMilli()
-	res := AppendResult{LogAppendTime: -1}
-	if p.cfg.LogAppendTime {
-		records.SetLogAppendTime(batch, h, now)
-		res.LogAppendTime = now
-	}
-	ar, err := p.log.Append(batch, p.leaderEpoch.Load())
-	if err != nil {
-		p.fail(err)
-		return AppendResult{}, fmt.Errorf("%w: %v", ErrStorage, err)
-	}
-	res.BaseOffset, res.LastOffset = ar.BaseOffset, ar.LastOffset
-	if h.HasProducer() {
-		h.BaseOffset = ar.BaseOffset
-		p.producers.Update(h, now)
-	}
-	if p.cfg.DurableAcks {
-		p.wakeSync()
-	} else {
-		p.advance(ar.LastOffset+1, -1)
-	}
-	return res, nil
+	return p.appendBatch(batch, h, func(h records.Header) (*producers.BatchInfo, error) {
+		return p.producers.Check(h) // read under appendMu: Truncate replaces the state
+	})
 }
 
 // WaitDurable blocks until every offset below end is fsynced (or, without durable acks,
@@ -202,14 +172,16 @@ func (p *Partition) HighWatermark() int64 {
 	return p.hw
 }
 
-// Changed returns a channel closed at the next change of the high watermark.
+// Changed returns a channel closed at the next change of the high watermark or the
+// last stable offset.
 func (p *Partition) Changed() <-chan struct{} {
 	p.stateMu.Lock()
 	defer p.stateMu.Unlock()
 	return p.changed
 }
 
-// Read returns whole batches from offset, below the high watermark.
+// Read returns whole batches from offset, below the high watermark (read_uncommitted;
+// see ReadCommitted).
 func (p *Partition) Read(offset int64, maxBytes int) (*wlog.Chunks, int64, error) {
 	hw := p.HighWatermark()
 	chunks, err := p.log.Read(offset, maxBytes, hw)
@@ -236,8 +208,8 @@ func (p *Partition) wait(ctx context.Context, done func() (bool, error)) error {
 	}
 }
 
-// advance moves the high watermark (and the durable end when durable >= 0) forward and
-// wakes waiters.
+// advance moves the high watermark (and the durable end when durable >= 0) forward,
+// with the last stable offset, and wakes waiters.
 func (p *Partition) advance(hw, durable int64) {
 	p.stateMu.Lock()
 	defer p.stateMu.Unlock()
@@ -248,9 +220,11 @@ func (p *Partition) advance(hw, durable int64) {
 	if durable > p.durable {
 		p.durable, moved = durable, true
 	}
+	if p.updateLSOLocked() {
+		moved = true
+	}
 	if moved {
-		close(p.changed)
-		p.changed = make(chan struct{})
+		p.notifyLocked()
 	}
 }
 

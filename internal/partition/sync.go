@@ -2,7 +2,9 @@ package partition
 
 // Group commit: appends only wake the sync loop; one fsync then covers every batch
 // appended before it started, however many producers wrote them. Appends go on while the
-// fsync runs, and are covered by the next one.
+// fsync runs, and are covered by the next one. The aborted-transaction index is synced in
+// the same round, after the log, so an abort is durable no later than its marker is
+// reported durable.
 
 func (p *Partition) wakeSync() {
 	select {
@@ -14,11 +16,20 @@ func (p *Partition) wakeSync() {
 func (p *Partition) syncLoop() {
 	defer close(p.syncDone)
 	for range p.syncWake {
-		end, err := p.log.Sync()
-		if err != nil {
-			p.fail(err)
-			continue
-		}
-		p.advance(end, end)
+		p.syncRound()
 	}
+}
+
+func (p *Partition) syncRound() {
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
+	end, err := p.log.Sync()
+	if err == nil {
+		err = p.aborted.sync()
+	}
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	p.advance(end, end)
 }

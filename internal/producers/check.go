@@ -27,11 +27,10 @@ func (s *State) Check(h records.Header) (dup *BatchInfo, err error) {
 	if !ok {
 		return nil, nil // KIP-360: an unknown producer is accepted with any sequence
 	}
-	switch {
-	case h.ProducerEpoch < p.epoch:
-		return nil, fmt.Errorf("%w: producer %d epoch %d is older than the current %d",
-			kerr.InvalidProducerEpoch, h.ProducerID, h.ProducerEpoch, p.epoch)
-	case h.ProducerEpoch > p.epoch:
+	if err := p.checkEpoch(h.ProducerID, h.ProducerEpoch); err != nil {
+		return nil, err
+	}
+	if h.ProducerEpoch > p.epoch {
 		if h.BaseSequence != 0 {
 			return nil, fmt.Errorf("%w: producer %d new epoch %d must start at sequence 0, not %d",
 				kerr.OutOfOrderSequenceNumber, h.ProducerID, h.ProducerEpoch, h.BaseSequence)
@@ -67,4 +66,14 @@ func nextSequence(last int32) int32 {
 		return 0
 	}
 	return last + 1
+}
+
+// checkEpoch fences a writer whose epoch is older than the producer's current one: a
+// zombie that a newer instance (or the coordinator, with a marker) has replaced.
+func (p *producer) checkEpoch(id int64, epoch int16) error {
+	if epoch < p.epoch {
+		return fmt.Errorf("%w: producer %d epoch %d is older than the current %d",
+			kerr.InvalidProducerEpoch, id, epoch, p.epoch)
+	}
+	return nil
 }

@@ -17,6 +17,17 @@
 //     cached offsets and appends nothing. Otherwise first must follow the last cached
 //     sequence (MaxInt32 wraps to 0), else OUT_OF_ORDER_SEQUENCE_NUMBER.
 //
+// # Transactions (KIP-98)
+//
+// A transactional batch from a producer with no open transaction opens one at the
+// batch's base offset (TxnFirstOffset); its later batches join it, across epoch bumps.
+// Only a transaction marker (a control batch the coordinator writes, ApplyMarker) ends
+// it. CheckMarker fences markers: an older producer epoch gets INVALID_PRODUCER_EPOCH,
+// an older coordinator epoch TRANSACTION_COORDINATOR_FENCED; a newer producer epoch is
+// taken and fences the old one (its next batch gets INVALID_PRODUCER_EPOCH).
+// CheckCoordinator admits a coordinator's batches (no sequence) on the epoch alone.
+// Open transactions are snapshotted and never expired.
+//
 // # Snapshot file format
 //
 // The state as of a log offset is written to "%020d.snapshot", named by that end offset

@@ -25,10 +25,10 @@ type ProducerInfo struct {
 	Batches       []BatchInfo
 	LastTimestamp int64
 	// TxnFirstOffset is the first offset of the producer's ongoing transaction, -1 when
-	// none. CoordinatorEpoch is the epoch of the transaction coordinator that last wrote
-	// a marker for it, -1 when none. Both belong to the transaction code (not built
-	// yet); this package only stores and snapshots them, and never expires a producer
-	// whose transaction is open.
+	// none: set by its first transactional batch, cleared by a marker. CoordinatorEpoch
+	// is the epoch of the transaction coordinator that last wrote a marker for it, -1
+	// when none. Both are snapshotted, and a producer whose transaction is open is never
+	// expired.
 	TxnFirstOffset   int64
 	CoordinatorEpoch int32
 }
@@ -39,7 +39,7 @@ type producer struct {
 	batches       [MaxCachedBatches]BatchInfo // oldest first
 	numBatches    int
 	lastTimestamp int64
-	// Transaction seam: see ProducerInfo.
+	// Transaction state: see ProducerInfo.
 	txnFirstOffset   int64
 	coordinatorEpoch int32
 }

@@ -5,7 +5,8 @@ import "github.com/waybill/waybill/internal/records"
 // Update records a batch the partition has just appended; h carries the base offset
 // the log assigned. appendTimeMs is the broker's clock at the append, which both
 // dates the batch for expiry and is what a duplicate's answer reports. Call it only for
-// batches Check accepted (not for duplicates).
+// batches Check (or CheckCoordinator) accepted, not for duplicates; transaction
+// markers go through ApplyMarker instead, which also records the coordinator epoch.
 func (s *State) Update(h records.Header, appendTimeMs int64) { s.apply(h, appendTimeMs) }
 
 // Replay records a batch read back from the log, when rebuilding the state after a
@@ -17,6 +18,28 @@ func (s *State) apply(h records.Header, timestamp int64) {
 	if !h.HasProducer() {
 		return
 	}
+	p := s.touch(h, timestamp)
+	if h.IsControl() {
+		// A transaction marker ends the producer's transaction and carries no
+		// sequence. Its coordinator epoch is in its record: see ApplyMarker.
+		p.txnFirstOffset = -1
+		return
+	}
+	if h.IsTransactional() && p.txnFirstOffset < 0 {
+		// The first transactional batch since the last marker opens a transaction;
+		// later ones join it. An epoch bump does not end it: only a marker does.
+		p.txnFirstOffset = h.BaseOffset
+	}
+	if h.BaseSequence < 0 {
+		// A coordinator's batch (transactional offset commits) has a producer id and
+		// epoch but no sequence: there is nothing to deduplicate against.
+		return
+	}
+	p.push(batchInfo(h, timestamp))
+}
+
+// touch returns h's producer, creating it or moving it to h's epoch, and dates it.
+func (s *State) touch(h records.Header, timestamp int64) *producer {
 	p, ok := s.producers[h.ProducerID]
 	if !ok {
 		p = newProducer(h.ProducerEpoch)
@@ -29,11 +52,5 @@ func (s *State) apply(h records.Header, timestamp int64) {
 		p.numBatches = 0
 	}
 	p.lastTimestamp = timestamp
-	if h.IsControl() {
-		// A transaction marker ends the producer's transaction and carries no
-		// sequence. Recording its coordinator epoch is left to the transaction code.
-		p.txnFirstOffset = -1
-		return
-	}
-	p.push(batchInfo(h, timestamp))
+	return p
 }

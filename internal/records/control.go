@@ -48,27 +48,34 @@ func ParseControlType(batch []byte) (commit bool, err error) {
 	if !h.IsControl() {
 		return false, fmt.Errorf("%w: control attribute not set", ErrNotMarker)
 	}
-	var typ int16 = -1
 	var seen bool
 	err = Iterate(batch, func(r Record) error {
 		if seen {
 			return fmt.Errorf("%w: more than one control record", ErrNotMarker)
 		}
 		seen = true
-		if len(r.Key) < 4 || int16(binary.BigEndian.Uint16(r.Key)) < 0 {
-			return fmt.Errorf("%w: malformed control record key", ErrNotMarker)
-		}
-		typ = int16(binary.BigEndian.Uint16(r.Key[2:]))
-		return nil
+		var typeErr error
+		commit, typeErr = ControlRecordType(r.Key)
+		return typeErr
 	})
-	if err != nil {
-		return false, err
+	if err == nil && !seen {
+		err = fmt.Errorf("%w: no control record", ErrNotMarker)
 	}
-	switch typ {
+	return commit, err
+}
+
+// ControlRecordType reads a control record's key: true for a commit marker, false for an
+// abort marker, an error wrapping ErrNotMarker for anything else.
+func ControlRecordType(key []byte) (commit bool, err error) {
+	if len(key) < 4 || int16(binary.BigEndian.Uint16(key)) < 0 {
+		return false, fmt.Errorf("%w: malformed control record key", ErrNotMarker)
+	}
+	switch typ := int16(binary.BigEndian.Uint16(key[2:])); typ {
 	case controlTypeCommit:
 		return true, nil
 	case controlTypeAbort:
 		return false, nil
+	default:
+		return false, fmt.Errorf("%w: control type %d", ErrNotMarker, typ)
 	}
-	return false, fmt.Errorf("%w: control type %d", ErrNotMarker, typ)
 }

@@ -1,0 +1,42 @@
+package broker
+
+// TxnOffsetCommit v0-4: a consume-transform-produce transaction's consumer offsets,
+// written to __consumer_offsets as part of the producer's transaction and visible only
+// once it commits. The group's partition must be in the transaction (AddOffsetsToTxn),
+// which is checked here (KIP-890) before the coordinator writes.
+
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/waybill/waybill/internal/cluster"
+	"github.com/waybill/waybill/internal/server"
+	"github.com/waybill/waybill/internal/txn"
+)
+
+func init() { register(kmsg.TxnOffsetCommit, 0, 4, (*Broker).handleTxnOffsetCommit) }
+
+func (b *Broker) handleTxnOffsetCommit(r *server.Request) server.Pending {
+	req := r.Msg.(*kmsg.TxnOffsetCommitRequest)
+	return func() server.Reply {
+		tp := txn.TopicPartition{Topic: cluster.ConsumerOffsetsTopic, Partition: b.groups.PartitionFor(req.Group)}
+		if err := b.txns.VerifyPartition(req.TransactionalID, req.ProducerID, req.ProducerEpoch, tp); err != nil {
+			return server.Reply{Msg: txnOffsetCommitError(req, errorCode(err))}
+		}
+		return server.Reply{Msg: b.groups.TxnOffsetCommit(r.Conn.Done, req)}
+	}
+}
+
+func txnOffsetCommitError(req *kmsg.TxnOffsetCommitRequest, code int16) *kmsg.TxnOffsetCommitResponse {
+	resp := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
+	for _, t := range req.Topics {
+		rt := kmsg.NewTxnOffsetCommitResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
+			rp.Partition, rp.ErrorCode = p.Partition, code
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp
+}

@@ -1,0 +1,59 @@
+package partition
+
+import "fmt"
+
+// Truncate removes every batch at or above offset: the replication seam, for a follower
+// cutting the tail where its log diverged from the leader's (KIP-101). The producer
+// state, the open transactions and the aborted-transaction index are rebuilt from what
+// remains, as Open does (from the newest producer snapshot at or below the new end), so
+// a transaction whose marker was cut off is open again. The high watermark does not
+// stay above the new end.
+func (p *Partition) Truncate(offset int64) error {
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
+	if err := p.failed(); err != nil {
+		return err
+	}
+	// No group commit in between: a sync that began before the cut must not publish
+	// an end offset from before it.
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
+	if err := p.log.Truncate(offset); err != nil {
+		p.fail(err)
+		return fmt.Errorf("%w: %v", ErrStorage, err)
+	}
+	ps, err := recoverState(p.cfg.FS, p.cfg.Dir, p.log, p.aborted, false, p.cfg.Logger)
+	if err != nil {
+		p.fail(err)
+		return fmt.Errorf("%w: rebuilding producer state after truncation: %v", ErrStorage, err)
+	}
+	p.producers = ps
+	end := p.log.EndOffset()
+	p.stateMu.Lock()
+	defer p.stateMu.Unlock()
+	p.hw, p.durable = min(p.hw, end), min(p.durable, end)
+	p.resetTxnsLocked(ps.OpenTxns())
+	p.updateLSOLocked()
+	p.notifyLocked()
+	return nil
+}
+
+// DeleteBefore advances the log start offset to offset (DeleteRecords) and forgets the
+// aborted transactions wholly below it.
+func (p *Partition) DeleteBefore(offset int64) error {
+	if err := p.log.DeleteBefore(offset); err != nil {
+		return err
+	}
+	return p.trimTxnsBelowLogStart()
+}
+
+// trimTxnsBelowLogStart follows the log start after retention or DeleteRecords: index
+// entries wholly below it can never be asked for again, and the LSO never stays below it.
+func (p *Partition) trimTxnsBelowLogStart() error {
+	defer p.refreshLSO()
+	if err := p.aborted.trimBelow(p.log.StartOffset()); err != nil {
+		// The old file is still complete and correct; the next try trims it.
+		return err
+	}
+	return nil
+}
