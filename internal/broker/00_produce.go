@@ -100,10 +100,13 @@ func (b *Broker) appendProduced(topic string, index int32, batch []byte, req *km
 		b.log.Debug("rejected produce batch", "topic", topic, "partition", index, "err", err)
 		return nil, 0, produceRejection(allRecordErrors(batch, h, err, rules), out)
 	}
+	var guard *partition.Guard
 	if h.IsTransactional() {
+		g := p.Guard(h.ProducerID) // before verifying, so a marker in between voids it
 		if code := b.verifyTransactional(req.TransactionID, h, topic, index); code != 0 {
 			return nil, 0, code
 		}
+		guard = &g
 	}
 	if req.Acks == -1 && int(tc.MinInsyncReplicas) > len(tr.meta.Partitions[index].ISR) {
 		return nil, 0, kerr.NotEnoughReplicas.Code
@@ -114,7 +117,12 @@ func (b *Broker) appendProduced(topic string, index int32, batch []byte, req *km
 		b.log.Debug("rejected produce batch", "topic", topic, "partition", index, "err", err)
 		return nil, 0, produceRejection(err, out)
 	}
-	res, err := p.Append(batch, h)
+	var res partition.AppendResult
+	if guard != nil {
+		res, err = p.AppendGuarded(batch, h, *guard)
+	} else {
+		res, err = p.Append(batch, h)
+	}
 	if err != nil {
 		return nil, 0, errorCode(err)
 	}

@@ -6,6 +6,9 @@ package broker
 // which is checked here (KIP-890) before the coordinator writes.
 
 import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/cluster"
@@ -19,10 +22,16 @@ func (b *Broker) handleTxnOffsetCommit(r *server.Request) server.Pending {
 	req := r.Msg.(*kmsg.TxnOffsetCommitRequest)
 	return func() server.Reply {
 		tp := txn.TopicPartition{Topic: cluster.ConsumerOffsetsTopic, Partition: b.groups.PartitionFor(req.Group)}
+		p := b.replicas.get(tp.Topic, tp.Partition)
+		if p == nil {
+			return server.Reply{Msg: txnOffsetCommitError(req, kerr.NotCoordinator.Code)}
+		}
+		guard := p.Guard(req.ProducerID) // before verifying, so a marker in between voids it
 		if err := b.txns.VerifyPartition(req.TransactionalID, req.ProducerID, req.ProducerEpoch, tp); err != nil {
 			return server.Reply{Msg: txnOffsetCommitError(req, errorCode(err))}
 		}
-		return server.Reply{Msg: b.groups.TxnOffsetCommit(r.Conn.Done, req)}
+		ctx := context.WithValue(r.Conn.Done, guardKey{}, guard)
+		return server.Reply{Msg: b.groups.TxnOffsetCommit(ctx, req)}
 	}
 }
 

@@ -28,8 +28,9 @@ func (t internalTopic) partition(index int32) (*partition.Partition, error) {
 	return p, nil
 }
 
-// append writes recs as one batch, transactional for the producer when one is given.
-func (t internalTopic) append(ctx context.Context, index int32, recs []records.Record, producer *records.ProducerFields) error {
+// append writes recs as one batch; with a producer, as a transactional batch of that
+// producer, verified under guard (see partition.Guard).
+func (t internalTopic) append(ctx context.Context, index int32, recs []records.Record, producer *records.ProducerFields, guard *partition.Guard) error {
 	p, err := t.partition(index)
 	if err != nil {
 		return err
@@ -44,10 +45,13 @@ func (t internalTopic) append(ctx context.Context, index int32, recs []records.R
 		return err
 	}
 	var res partition.AppendResult
-	if producer != nil {
-		res, err = p.AppendCoordinator(batch, h)
-	} else {
+	switch {
+	case producer == nil:
 		res, err = p.Append(batch, h)
+	case guard == nil:
+		return fmt.Errorf("%w: transactional write without verification", kerr.InvalidTxnState)
+	default:
+		res, err = p.AppendCoordinatorGuarded(batch, h, *guard)
 	}
 	if err != nil {
 		return err

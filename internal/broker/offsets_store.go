@@ -14,14 +14,23 @@ import (
 type offsetsStore struct{ internalTopic }
 
 func (s offsetsStore) Append(ctx context.Context, index int32, recs []group.Record) error {
-	return s.append(ctx, index, groupRecords(recs), nil)
+	return s.append(ctx, index, groupRecords(recs), nil, nil)
 }
 
-// AppendTxn writes a transaction's offsets as a transactional batch of its producer; the
-// caller (TxnOffsetCommit) verified that the partition is in the transaction.
+// AppendTxn writes a transaction's offsets as a transactional batch of its producer. The
+// TxnOffsetCommit handler verified that the partition is in the transaction and passes
+// the guard of that verification in ctx.
 func (s offsetsStore) AppendTxn(ctx context.Context, index int32, producerID int64, epoch int16, recs []group.Record) error {
-	return s.append(ctx, index, groupRecords(recs), &records.ProducerFields{ID: producerID, Epoch: epoch, BaseSequence: 0})
+	var guard *partition.Guard
+	if g, ok := ctx.Value(guardKey{}).(partition.Guard); ok {
+		guard = &g
+	}
+	return s.append(ctx, index, groupRecords(recs), &records.ProducerFields{ID: producerID, Epoch: epoch, BaseSequence: 0}, guard)
 }
+
+// guardKey carries a TxnOffsetCommit's verification guard through the group coordinator
+// to AppendTxn.
+type guardKey struct{}
 
 func (s offsetsStore) Replay(index int32, fn func(group.Record) error) error {
 	return s.replay(index, func(h records.Header, r records.Record) error {
@@ -53,7 +62,7 @@ func (s txnStore) Append(ctx context.Context, index int32, recs []txn.Record) er
 	for i, r := range recs {
 		out[i] = records.Record{Key: r.Key, Value: r.Value}
 	}
-	return s.append(ctx, index, out, nil)
+	return s.append(ctx, index, out, nil, nil)
 }
 
 func (s txnStore) Replay(index int32, fn func(txn.Record) error) error {

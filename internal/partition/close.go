@@ -59,6 +59,11 @@ func (p *Partition) Delete() error {
 func (p *Partition) Maintain(producerExpirationMs int64) error {
 	p.appendMu.Lock()
 	p.producers.Expire(p.cfg.Now().UnixMilli(), producerExpirationMs)
+	for id := range p.markers { // guards of expired producers: a reset count only refuses
+		if _, ok := p.producers.Producer(id); !ok {
+			delete(p.markers, id)
+		}
+	}
 	p.appendMu.Unlock()
 	if _, err := p.log.ApplyRetention(); err != nil {
 		return err

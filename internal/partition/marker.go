@@ -28,6 +28,7 @@ func (p *Partition) AppendMarker(producerID int64, epoch int16, commit bool, coo
 	if err := p.producers.CheckMarker(producerID, epoch, coordinatorEpoch); err != nil {
 		return AppendResult{}, err
 	}
+	p.invalidateGuardsLocked(producerID)
 	now := p.cfg.Now().UnixMilli()
 	batch := records.ControlBatch(producerID, epoch, commit, coordinatorEpoch, now)
 	h, err := records.ParseHeader(batch)

@@ -55,6 +55,9 @@ type Partition struct {
 	appendMu  sync.Mutex
 	producers *producers.State // guarded by appendMu
 	aborted   *abortedIndex    // written under appendMu, read by fetches
+	// markers counts the markers written per producer, guarded by appendMu: a
+	// verification guard taken before a marker is stale after it (see guard.go).
+	markers map[int64]uint64
 
 	syncMu sync.Mutex // see the lock order
 
