@@ -33,6 +33,15 @@ func (b *Broker) txnConfig() txn.Config {
 			mt, ok := b.meta.Image().Topics[tp.Topic]
 			return ok && tp.Partition >= 0 && int(tp.Partition) < len(mt.Partitions)
 		},
+		// A coordinator's markers carry the leader epoch of its __transaction_state
+		// partition, so partitions can fence a deposed coordinator.
+		CoordinatorEpoch: func(partition int32) int32 {
+			mt, ok := b.meta.Image().Topics[cluster.TransactionStateTopic]
+			if !ok || int(partition) >= len(mt.Partitions) {
+				return 0
+			}
+			return mt.Partitions[partition].LeaderEpoch
+		},
 		Logger: b.log,
 	}
 }
