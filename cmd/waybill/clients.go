@@ -7,9 +7,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// clientCommands are the rpk-like tools (topic, produce, consume, group, txn) that talk to
-// any Kafka-compatible cluster.
-// produce, consume and group. They share one clientConfig, whose connection flags
+// clientCommands are the rpk-like tools that talk to any Kafka-compatible cluster: topic,
+// produce, consume, group and txn. They share one clientConfig, whose connection flags
 // (--brokers, --client-id, --request-timeout) are persistent on each of them; the client
 // plumbing lives in the client_*.go files.
 func clientCommands() []*cobra.Command {
