@@ -60,11 +60,7 @@ func (b *Broker) coordinatorFor(ctx context.Context, keyType int8, key string) (
 	)
 	switch keyType {
 	case coordinatorTypeGroup:
-		mt, err = b.offsetsTopic().ensure(ctx, b.cfg.Broker.OffsetsTopicNumPartitions, map[string]string{
-			"cleanup.policy":   "compact",
-			"segment.bytes":    strconv.Itoa(int(b.cfg.Broker.OffsetsTopicSegmentBytes)),
-			"compression.type": "producer",
-		})
+		mt, err = b.ensureOffsetsTopic(ctx)
 		if err == nil {
 			partition = b.groups.PartitionFor(key)
 		}
@@ -90,6 +86,15 @@ func (b *Broker) coordinatorFor(ctx context.Context, keyType int8, key string) (
 		return cluster.Broker{}, kerr.CoordinatorNotAvailable
 	}
 	return br, nil
+}
+
+// ensureOffsetsTopic creates __consumer_offsets on first use, as Kafka does.
+func (b *Broker) ensureOffsetsTopic(ctx context.Context) (*cluster.Topic, error) {
+	return b.offsetsTopic().ensure(ctx, b.cfg.Broker.OffsetsTopicNumPartitions, map[string]string{
+		"cleanup.policy":   "compact",
+		"segment.bytes":    strconv.Itoa(int(b.cfg.Broker.OffsetsTopicSegmentBytes)),
+		"compression.type": "producer",
+	})
 }
 
 func (b *Broker) offsetsTopic() internalTopic {
