@@ -82,11 +82,26 @@ func (c *Coordinator) Close() {
 
 	close(c.stop)
 	c.sweeping.Wait()
+	// A graceful stop lets the marker jobs in flight finish, markers and Complete state,
+	// so that the next start does not write the same markers again; a job that cannot
+	// finish (a partition gone offline) is cancelled after closeGrace.
+	finished := make(chan struct{})
+	go func() {
+		c.completions.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-time.After(closeGrace):
+	}
 	for _, p := range owned {
 		c.Unload(p)
 	}
 	c.completions.Wait()
 }
+
+// closeGrace bounds how long Close waits for marker jobs before cancelling them.
+const closeGrace = 5 * time.Second
 
 func (c *Coordinator) sweepLoop() {
 	defer c.sweeping.Done()

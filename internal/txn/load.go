@@ -122,5 +122,5 @@ func (c *Coordinator) Unload(partition int32) {
 		return
 	}
 	ps.cancel()
-	c.log.Info("unloaded __transaction_state partition", "partition", partition, "transactional_ids", dropped)
+	c.log.Debug("unloaded __transaction_state partition", "partition", partition, "transactional_ids", dropped)
 }
