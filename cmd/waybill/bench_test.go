@@ -69,9 +69,56 @@ func TestBenchRejectsBadSettings(t *testing.T) {
 		{"bench", "produce", "--target", "nowhere"},
 		{"bench", "produce", "--target", "kfake", "--acks", "1", "--idempotent=true"},
 		{"bench", "produce", "--target", "kfake", "--compression", "brotli"},
+		{"bench", "produce", "--target", "kfake", "--transactional", "--acks", "1"},
+		{"bench", "produce", "--target", "kfake", "--compare-idempotent", "--txn-interval", "0s"},
 	} {
 		if _, _, err := runBenchCommand(t, args...); err == nil {
 			t.Errorf("waybill %s succeeded, want an error", strings.Join(args, " "))
 		}
+	}
+}
+
+func TestBenchTransactionalProducePrintsTransactionFigures(t *testing.T) {
+	stdout, stderr, err := runBenchCommand(t, "bench", "produce", "--transactional", "--target", "waybill",
+		"--records", "2000", "--data-dir", t.TempDir())
+	if err != nil {
+		t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+	}
+	for _, want := range []string{"transactional (txn every 100ms)", "produce txn", " 2000 ",
+		"txns committed", "commit mean ms", "commit p99 ms", "aborted"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestBenchCompareIdempotentPrintsOverhead(t *testing.T) {
+	stdout, stderr, err := runBenchCommand(t, "bench", "produce", "--compare-idempotent", "--target", "kfake",
+		"--records", "1000", "--json")
+	if err != nil {
+		t.Fatalf("bench: %v\nstderr:\n%s", err, stderr)
+	}
+	var report struct {
+		Results []struct {
+			Records       int64 `json:"records"`
+			Transactional bool  `json:"transactional"`
+			Transactions  *struct {
+				Committed int64 `json:"committed"`
+			} `json:"transactions"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &report); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout)
+	}
+	if len(report.Results) != 2 || report.Results[0].Transactional || !report.Results[1].Transactional {
+		t.Fatalf("want an idempotent then a transactional result, got %s", stdout)
+	}
+	for _, r := range report.Results {
+		if r.Records != 1000 {
+			t.Errorf("%d records, want 1000: %s", r.Records, stdout)
+		}
+	}
+	if tx := report.Results[1].Transactions; tx == nil || tx.Committed < 1 {
+		t.Errorf("no committed transactions: %s", stdout)
 	}
 }

@@ -38,13 +38,15 @@ func (w Workload) producerOptions(seeds []string, topic string) ([]kgo.Opt, erro
 }
 
 // consumerOptions reads the given partitions of topic from the start, with fetches large
-// enough that the client is not the bottleneck.
+// enough that the client is not the bottleneck. Control records (transaction markers)
+// are kept so that the consume can count them towards the offsets it waits for; after
+// transactional producing it reads committed records only, as such a consumer would.
 func (w Workload) consumerOptions(seeds []string, topic string, partitions []int32) []kgo.Opt {
 	offsets := make(map[int32]kgo.Offset, len(partitions))
 	for _, p := range partitions {
 		offsets[p] = kgo.NewOffset().AtStart()
 	}
-	return []kgo.Opt{
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(seeds...),
 		kgo.ClientID("waybill-bench"),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}),
@@ -52,5 +54,10 @@ func (w Workload) consumerOptions(seeds []string, topic string, partitions []int
 		kgo.FetchMaxPartitionBytes(w.FetchPartBytes),
 		kgo.FetchMaxWait(500 * time.Millisecond), // only matters once caught up
 		kgo.BrokerMaxReadBytes(2 * w.FetchMaxBytes),
+		kgo.KeepControlRecords(),
 	}
+	if w.Transactional {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
+	return opts
 }

@@ -36,6 +36,7 @@ func runConsume(ctx context.Context, seeds []string, t *benchTopic, w Workload, 
 		defer stop()
 	}
 	var lastRead atomic.Int64 // unix nanos of the last fetch that returned records
+	var controls atomic.Int64 // transaction markers read: they take offsets, not throughput
 	lastRead.Store(m.startedAt.UnixNano())
 	go cancelWhenIdle(ctx, cancel, &lastRead, w.RequestTimeouts)
 	var wg sync.WaitGroup
@@ -48,17 +49,21 @@ func runConsume(ctx context.Context, seeds []string, t *benchTopic, w Workload, 
 						m.failed(err)
 					}
 				})
-				var n, b int64
+				var n, b, c int64
 				fetches.EachRecord(func(r *kgo.Record) {
+					if r.Attrs.IsControl() {
+						c++
+						return
+					}
 					n++
 					b += int64(len(r.Value) + len(r.Key))
 				})
-				if n == 0 {
+				if n+c == 0 {
 					continue
 				}
 				m.doneMany(n, b)
 				lastRead.Store(time.Now().UnixNano())
-				if m.records.Load() >= want {
+				if m.records.Load()+controls.Add(c) >= want {
 					cancel()
 				}
 			}

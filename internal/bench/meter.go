@@ -16,6 +16,8 @@ type meter struct {
 	errOnce   sync.Once
 	firstErr  atomic.Value // string
 	startedAt time.Time
+	// txns counts the transactions of a transactional produce phase; nil otherwise.
+	txns *txnMeter
 }
 
 func newMeter() *meter { return &meter{startedAt: time.Now()} }
@@ -29,6 +31,13 @@ func (m *meter) done(n int) {
 // failed counts a record that failed, keeping the first error for the report.
 func (m *meter) failed(err error) {
 	m.errors.Add(1)
+	m.errOnce.Do(func() { m.firstErr.Store(err.Error()) })
+}
+
+// failedMany counts n records that failed together, such as those of a transaction
+// that did not commit.
+func (m *meter) failedMany(n int64, err error) {
+	m.errors.Add(n)
 	m.errOnce.Do(func() { m.firstErr.Store(err.Error()) })
 }
 

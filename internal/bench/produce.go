@@ -17,6 +17,9 @@ type producers struct {
 	payload []byte
 	m       *meter
 	timeout time.Duration
+	// txnInterval is how long a transaction produces before it commits; zero when the
+	// clients are not transactional.
+	txnInterval time.Duration
 }
 
 func newProducers(seeds []string, topic string, w Workload, m *meter) (*producers, error) {
@@ -26,8 +29,14 @@ func newProducers(seeds []string, topic string, w Workload, m *meter) (*producer
 	}
 	ps := &producers{payload: make([]byte, w.RecordSize), m: m, timeout: w.RequestTimeouts}
 	_, _ = rand.Read(ps.payload) // incompressible, so compression cannot flatter a result
-	for range w.Producers {
-		cl, err := kgo.NewClient(opts...)
+	var txnIDs transactionalIDs
+	if w.Transactional {
+		ps.txnInterval = w.TxnInterval
+		m.txns = &txnMeter{}
+		txnIDs = newTransactionalIDs()
+	}
+	for i := range w.Producers {
+		cl, err := kgo.NewClient(txnIDs.withID(opts, i)...)
 		if err != nil {
 			ps.close()
 			return nil, err
@@ -102,6 +111,9 @@ func (ps *producers) runClosedLoop(ctx context.Context, w Workload) time.Duratio
 // metadata and producer ids are in place before the clock starts. Warm-up records are
 // not counted; they stay in the topic.
 func (ps *producers) warmUp(ctx context.Context) error {
+	if ps.txnInterval > 0 {
+		return ps.warmUpTxn(ctx)
+	}
 	ctx, cancel := context.WithTimeout(ctx, ps.timeout)
 	defer cancel()
 	var wg sync.WaitGroup

@@ -29,6 +29,9 @@ func reportProgress(w io.Writer, interval time.Duration, label string, m *meter,
 			if m.latency.Count() > 0 {
 				line += fmt.Sprintf("  p99 %s", formatMillis(m.latency.Quantile(0.99)))
 			}
+			if m.txns != nil {
+				line += fmt.Sprintf("  txns %d", m.txns.committed.Load())
+			}
 			if e := m.errors.Load(); e > 0 {
 				line += fmt.Sprintf("  errors %d", e)
 			}

@@ -32,6 +32,11 @@ type WorkloadInfo struct {
 	RateMBps      float64 `json:"rate_mb_per_sec,omitempty"`
 	Linger        string  `json:"linger"`
 	BatchMaxBytes int32   `json:"batch_max_bytes"`
+	// Transactional producers commit every TxnInterval; CompareIdempotent runs the
+	// phases idempotent first, then transactional.
+	Transactional     bool   `json:"transactional,omitempty"`
+	CompareIdempotent bool   `json:"compare_idempotent,omitempty"`
+	TxnInterval       string `json:"txn_interval,omitempty"`
 }
 
 // TargetInfo names a target and how it ran.
@@ -61,6 +66,12 @@ func newReport(w Workload, phases []Phase) *Report {
 		Records:       w.Records,
 		Linger:        w.Linger.String(),
 		BatchMaxBytes: w.BatchMaxBytes,
+
+		Transactional:     w.Transactional,
+		CompareIdempotent: w.CompareIdempotent,
+	}
+	if w.Transactional || w.CompareIdempotent {
+		info.TxnInterval = w.TxnInterval.String()
 	}
 	if w.Records <= 0 {
 		info.Duration = w.Duration.Round(time.Millisecond).String()

@@ -28,6 +28,11 @@ type Result struct {
 	RecordsPerSec float64  `json:"records_per_sec"`
 	TargetMBPerS  float64  `json:"target_mb_per_sec,omitempty"` // produce-rate only
 	Latency       *Latency `json:"latency_ms,omitempty"`        // produce phases only
+	// Transactional marks a phase of a transactional run: a produce phase's Records,
+	// Bytes and rates then count committed records only and Transactions has the
+	// transactions' own figures; a consume phase read committed records only.
+	Transactional bool          `json:"transactional,omitempty"`
+	Transactions  *Transactions `json:"transactions,omitempty"`
 }
 
 // Latency summarises a histogram in milliseconds.
@@ -54,15 +59,23 @@ func (m *meter) result(target string, phase Phase, elapsed time.Duration) Result
 		r.MBPerSec = float64(r.Bytes) / 1e6 / secs
 		r.RecordsPerSec = float64(r.Records) / secs
 	}
-	if m.latency.Count() > 0 {
-		ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
-		r.Latency = &Latency{
-			P50:  ms(m.latency.Quantile(0.5)),
-			P99:  ms(m.latency.Quantile(0.99)),
-			P999: ms(m.latency.Quantile(0.999)),
-			Max:  ms(m.latency.Max()),
-			Mean: ms(m.latency.Mean()),
-		}
-	}
+	r.Latency = summarize(&m.latency)
+	r.Transactions = m.txns.summary(elapsed)
 	return r
 }
+
+// summarize turns a histogram into its Latency in milliseconds; nil when it is empty.
+func summarize(h *Histogram) *Latency {
+	if h.Count() == 0 {
+		return nil
+	}
+	return &Latency{
+		P50:  millis(h.Quantile(0.5)),
+		P99:  millis(h.Quantile(0.99)),
+		P999: millis(h.Quantile(0.999)),
+		Max:  millis(h.Max()),
+		Mean: millis(h.Mean()),
+	}
+}
+
+func millis(d time.Duration) float64 { return float64(d) / 1e6 }

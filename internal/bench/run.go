@@ -38,7 +38,7 @@ func RunTargets(ctx context.Context, targets []Target, o TargetOptions, w Worklo
 			return report, err
 		}
 		report.Targets = append(report.Targets, TargetInfo{Name: string(t), Details: c.Details})
-		results, err := Run(ctx, c, w, phases, progress)
+		results, err := runModes(ctx, c, w, phases, progress)
 		c.Close()
 		report.Results = append(report.Results, results...)
 		if err != nil {
@@ -129,11 +129,7 @@ func (r *runner) run(ctx context.Context, phase Phase, want int64) (Result, erro
 		}
 		m.startedAt = time.Now()
 		stop := r.reportProgress(phase, m)
-		if phase == PhaseProduce {
-			elapsed = ps.runClosedLoop(ctx, r.w)
-		} else {
-			elapsed = ps.runOpenLoop(ctx, r.w)
-		}
+		elapsed = ps.runPhase(ctx, phase, r.w)
 		stop()
 	case PhaseConsume:
 		m.startedAt = time.Now()
@@ -147,13 +143,14 @@ func (r *runner) run(ctx context.Context, phase Phase, want int64) (Result, erro
 	if phase == PhaseProduceRate {
 		res.TargetMBPerS = r.w.RateMBps
 	}
+	res.Transactional = r.w.Transactional
 	return res, err
 }
 
 // reportProgress starts the progress lines of a phase; the returned func stops them and
 // returns once the last line is written.
 func (r *runner) reportProgress(phase Phase, m *meter) (stop func()) {
-	label := fmt.Sprintf("%-8s %-12s", r.cluster.Target, phase)
+	label := fmt.Sprintf("%-8s %-16s", r.cluster.Target, phaseLabel(phase, r.w.Transactional))
 	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)

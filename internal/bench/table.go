@@ -15,6 +15,9 @@ func (r *Report) WriteTable(out io.Writer) error {
 	if !w.Idempotent {
 		idem = "not idempotent"
 	}
+	if txn := w.transactionsLabel(); txn != "" {
+		idem += ", " + txn
+	}
 	bound := w.Duration + " per phase"
 	if w.Records > 0 {
 		bound = fmt.Sprintf("%d records per phase", w.Records)
@@ -31,7 +34,7 @@ func (r *Report) WriteTable(out io.Writer) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "target\tphase\trecords\tMB/s\trecords/s\tp50 ms\tp99 ms\tp99.9 ms\tmax ms\terrors\tseconds\t")
 	for _, res := range r.Results {
-		phase := string(res.Phase)
+		phase := phaseLabel(res.Phase, res.Transactional)
 		if res.TargetMBPerS > 0 {
 			phase += fmt.Sprintf(" @%g", res.TargetMBPerS)
 		}
@@ -47,8 +50,11 @@ func (r *Report) WriteTable(out io.Writer) error {
 	}
 	for _, res := range r.Results {
 		if res.FirstError != "" {
-			fmt.Fprintf(out, "%s %s: first error: %s\n", res.Target, res.Phase, res.FirstError)
+			fmt.Fprintf(out, "%s %s: first error: %s\n", res.Target, phaseLabel(res.Phase, res.Transactional), res.FirstError)
 		}
+	}
+	if err := r.writeTransactions(out); err != nil {
+		return err
 	}
 	if len(r.Targets) > 1 {
 		fmt.Fprintln(out)

@@ -25,6 +25,15 @@ type Workload struct {
 	Idempotent  bool
 	Compression string // none, gzip, snappy, lz4 or zstd
 
+	// Transactional makes every producer client transactional, with its own
+	// transactional id, committing a transaction every TxnInterval; only committed
+	// records count.
+	Transactional bool
+	TxnInterval   time.Duration
+	// CompareIdempotent runs the phases twice on each target, idempotent and then
+	// transactional, each on a fresh topic, and reports the transactions' overhead.
+	CompareIdempotent bool
+
 	// Duration bounds each phase; Records, when positive, bounds it by count instead.
 	Duration time.Duration
 	Records  int64
@@ -54,6 +63,7 @@ func DefaultWorkload() Workload {
 		Compression:     "none",
 		Duration:        10 * time.Second,
 		RateMBps:        50,
+		TxnInterval:     100 * time.Millisecond,
 		Linger:          time.Millisecond,
 		BatchMaxBytes:   1 << 20,
 		MaxBufferedMiB:  32,
@@ -90,6 +100,9 @@ func (w Workload) Validate() error {
 	}
 	if w.Idempotent && w.Acks != "all" && w.Acks != "-1" {
 		return errors.New("idempotent producing needs acks=all (use --idempotent=false)")
+	}
+	if err := w.validateTransactions(); err != nil {
+		return err
 	}
 	return nil
 }
