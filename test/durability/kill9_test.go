@@ -3,6 +3,8 @@ package durability_test
 import (
 	"testing"
 	"time"
+
+	"github.com/waybill/waybill/internal/testbroker"
 )
 
 // TestKill9DuringAcksAllProduceKeepsEveryAck kills the broker process with SIGKILL while
@@ -18,7 +20,7 @@ func TestKill9DuringAcksAllProduceKeepsEveryAck(t *testing.T) {
 		cycles         = 3
 		recoverTimeout = 30 * time.Second
 	)
-	broker := startBrokerProcess(t)
+	broker := testbroker.StartProcess(t, waybillBinary)
 	createTopic(t, broker.Addr(), topic, partitions)
 
 	// franz-go's defaults: acks=all, idempotent, unlimited retries.
@@ -29,11 +31,11 @@ func TestKill9DuringAcksAllProduceKeepsEveryAck(t *testing.T) {
 		acked, _ := producer.ledger.counts()
 		waitClosed(t, producer.ledger.ackedAtLeast(acked+acksPerCycle), recoverTimeout,
 			"the producer to get its next acks")
-		broker.kill()
+		broker.Kill()
 		producer.pause()
 		ackedAtKill := producer.ledger.ackedValues()
 		inFlightAtKill := producer.unresolved()
-		broker.restart()
+		broker.Restart()
 
 		// The values not acknowledged at the kill may or may not be in the log: "extra"
 		// counts those found, whether they survived the kill or were retried after it.

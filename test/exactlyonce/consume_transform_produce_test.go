@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/waybill/waybill/internal/testbroker"
 )
 
 // TestConsumeTransformProduceThroughKill9 runs a two-member exactly-once pipeline over
@@ -25,7 +27,7 @@ func TestConsumeTransformProduceThroughKill9(t *testing.T) {
 	)
 	killAfterCommitted := []int64{15, 35}
 
-	bp := startBrokerProcess(t)
+	bp := testbroker.StartProcess(t, waybillBinary)
 	createTopic(t, bp.Addr(), input, 3)
 	createTopic(t, bp.Addr(), output, 3)
 	inputValues := prefillInput(t, bp.Addr(), input, inputRecords)
@@ -46,8 +48,8 @@ func TestConsumeTransformProduceThroughKill9(t *testing.T) {
 		select {
 		case crashed := <-crashes:
 			at := pipeline.committedTxns.Load()
-			bp.kill()
-			bp.restart()
+			bp.Kill()
+			bp.Restart()
 			close(crashed)
 			kills = append(kills, fmt.Sprintf("mid-transaction after %d committed transactions", at))
 		case <-time.After(20 * time.Millisecond):

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/waybill/waybill/internal/testbroker"
 )
 
 // TestOpenTransactionsSurviveKill9 kills the waybill process with two transactions open
@@ -15,7 +17,7 @@ import (
 // and aborted transactions list; then the producers abort one transaction and commit the
 // other, and read_committed shows exactly the committed records.
 func TestOpenTransactionsSurviveKill9(t *testing.T) {
-	bp := startBrokerProcess(t)
+	bp := testbroker.StartProcess(t, waybillBinary)
 	const topic = "open-at-kill"
 	createTopic(t, bp.Addr(), topic, 1)
 	plain := newClient(t, bp.Addr())
@@ -39,8 +41,8 @@ func TestOpenTransactionsSurviveKill9(t *testing.T) {
 	})
 	before := readStableView(t, plain, topic)
 
-	bp.kill()
-	bp.restart()
+	bp.Kill()
+	bp.Restart()
 
 	after := readStableView(t, plain, topic)
 	if after.LastStable != before.LastStable || after.High != before.High {
