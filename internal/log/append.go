@@ -164,6 +164,11 @@ func (l *Log) rollWriteLocked(now time.Time) error {
 		return fmt.Errorf("log: roll: %w", err)
 	}
 	ns := newSegment(l.dir, old.next, f, now)
+	if err := l.createSidecars(ns.base); err != nil {
+		f.Close()
+		l.fs.Remove(ns.path(logSuffix))
+		return fmt.Errorf("log: roll: %w", err)
+	}
 	l.mu.Lock()
 	old.maybeAddTimeEntryLocked() // the last time entry is the segment's maximum
 	l.mu.Unlock()

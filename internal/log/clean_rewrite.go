@@ -22,6 +22,7 @@ type cleanedSegment struct {
 	seg            *segment
 	changed        bool // some record or batch was dropped or rewritten
 	recordsRemoved int64
+	suffixes       []string // of the files beside the .log: indexes and sidecars
 }
 
 func cleanedPath(dir string, base int64, suffix string) string {
@@ -34,7 +35,7 @@ func swapPath(dir string, base int64, suffix string) string {
 
 // discard removes the .cleaned files of a segment that will not be swapped in.
 func (c *cleanedSegment) discard(fsys vfs.FS) {
-	for _, suffix := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	for _, suffix := range append([]string{logSuffix}, c.suffixes...) {
 		fsys.Remove(cleanedPath(c.seg.dir, c.seg.base, suffix))
 	}
 }
@@ -47,7 +48,7 @@ func (l *Log) cleanGroup(p *compaction, g []view) (*cleanedSegment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("log: compact: %w", err)
 	}
-	out := &cleanedSegment{seg: newSegment(l.dir, base, f, g[0].seg.created)}
+	out := &cleanedSegment{seg: newSegment(l.dir, base, f, g[0].seg.created), suffixes: l.indexSuffixes()}
 	out.seg.sealed = true
 	ok := false
 	defer func() {
@@ -112,6 +113,9 @@ func (l *Log) cleanGroup(p *compaction, g []view) (*cleanedSegment, error) {
 		return nil, fmt.Errorf("log: compact: cleaned segment %d ends at %d, not %d", base, out.seg.next, end)
 	}
 	if err := l.finishCleanedFiles(out.seg); err != nil {
+		return nil, err
+	}
+	if err := l.writeCleanedSidecars(base, g); err != nil {
 		return nil, err
 	}
 	ok = true

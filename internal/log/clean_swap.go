@@ -46,7 +46,7 @@ func (l *Log) swapIn(g []view, c *cleanedSegment) (bool, error) {
 	for _, v := range g[1:] {
 		replaced = append(replaced, v.seg.base)
 	}
-	if err := completeSwap(l.fs, l.dir, base, replaced); err != nil {
+	if err := completeSwap(l.fs, l.dir, base, replaced, l.sidecarSuffixes()); err != nil {
 		return false, l.fail(fmt.Errorf("compact: finishing swap of segment %d: %w", base, err))
 	}
 	ns, err := l.openSwappedSegment(c.seg)
@@ -86,9 +86,14 @@ func (l *Log) groupIndexLocked(g []view) (int, bool) {
 // rolls back; a failed directory sync fails the log (the commit may or may not be
 // durable, and only Open can tell).
 func (l *Log) commitSwap(base int64) error {
-	for _, suffix := range []string{indexSuffix, timeIndexSuffix, logSuffix} {
-		if err := l.fs.Rename(cleanedPath(l.dir, base, suffix), swapPath(l.dir, base, suffix)); err != nil {
-			for _, s := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	sidecars := l.sidecarSuffixes()
+	for _, suffix := range append(l.indexSuffixes(), logSuffix) {
+		err := l.fs.Rename(cleanedPath(l.dir, base, suffix), swapPath(l.dir, base, suffix))
+		if err != nil && isNotExist(err) && slices.Contains(sidecars, suffix) {
+			continue // left out by compaction: its user rebuilds it
+		}
+		if err != nil {
+			for _, s := range append([]string{logSuffix}, l.indexSuffixes()...) {
 				l.fs.Remove(cleanedPath(l.dir, base, s))
 				l.fs.Remove(swapPath(l.dir, base, s))
 			}
@@ -105,20 +110,23 @@ func (l *Log) commitSwap(base int64) error {
 // sources other than the one at base, whose names the swap takes over), gives the
 // indexes their final names, makes that durable, and only then renames the .log.
 // It is idempotent, so Open can rerun it after a crash at any step.
-func completeSwap(fsys vfs.FS, dir string, base int64, replaced []int64) error {
+// sidecars are the suffixes of the user's per-segment files, handled as the indexes.
+func completeSwap(fsys vfs.FS, dir string, base int64, replaced []int64, sidecars []string) error {
 	var errs []error
+	others := append([]string{indexSuffix, timeIndexSuffix}, sidecars...)
 	for _, b := range replaced {
-		for _, suffix := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+		for _, suffix := range append([]string{logSuffix}, others...) {
 			if err := fsys.Remove(segmentPath(dir, b, suffix)); err != nil && !isNotExist(err) {
 				errs = append(errs, err)
 			}
 		}
 	}
-	for _, suffix := range []string{indexSuffix, timeIndexSuffix} {
+	for _, suffix := range others {
 		err := fsys.Rename(swapPath(dir, base, suffix), segmentPath(dir, base, suffix))
 		if isNotExist(err) {
-			// Renamed before a crash, or lost: either way the final name may hold the
-			// source's index, which must not describe the new .log. Open rebuilds it.
+			// Renamed before a crash, or lost (or a sidecar compaction left out):
+			// either way the final name may hold the source's file, which must not
+			// describe the new .log. Open rebuilds an index; a sidecar's user, its own.
 			if err := fsys.Remove(segmentPath(dir, base, suffix)); err != nil && !isNotExist(err) {
 				errs = append(errs, err)
 			}
@@ -213,13 +221,13 @@ func (l *Log) finishInterruptedSwaps() error {
 		}
 		l.logger.Warn("finishing a compaction swap interrupted by a crash",
 			"segment", base, "end", end, "replacing", len(replaced)+1)
-		if err := completeSwap(l.fs, l.dir, base, replaced); err != nil {
+		if err := completeSwap(l.fs, l.dir, base, replaced, l.sidecarSuffixes()); err != nil {
 			return err
 		}
 		changed = true
 	}
 	for _, name := range orphans {
-		stem := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, swapSuffix), indexSuffix), timeIndexSuffix)
+		stem, _ := cutIndexSuffix(strings.TrimSuffix(name, swapSuffix), l.indexSuffixes())
 		if base, ok := parseSegmentName(stem + logSuffix); ok && slices.Contains(swaps, base) {
 			continue // renamed by completeSwap
 		}

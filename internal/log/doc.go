@@ -7,6 +7,8 @@
 //	00000000000000000000.log        segment: record batches, back to back
 //	00000000000000000000.index      sparse offset index of that segment
 //	00000000000000000000.timeindex  time index of that segment
+//	00000000000000000000.txnindex   a sidecar of that segment owned by the log's user
+//	                                (package partition's aborted transactions; see Sidecar)
 //	checkpoint                      log start offset and recovery point
 //	cleaner-checkpoint              first dirty offset of compaction (compacted topics)
 //	clean-shutdown                  marker: present only after a clean Close
@@ -127,6 +129,10 @@
 //     removals must be durable before the swap stops being recognisable, or a source
 //     could come back overlapping the new segment), then B.log.swap is renamed over
 //     B.log and the directory is fsynced again.
+//
+// The user's sidecar files (see Sidecar) travel with the indexes: B's is written as
+// the Merge of the sources' in step 1, renamed with the indexes in steps 2 and 3, and
+// the sources' are removed in step 3.
 //
 // Open, before reading segments, deletes *.cleaned and, for each B.log.swap, finds its
 // end offset by scanning it, deletes the segments based strictly between B and that

@@ -28,6 +28,8 @@ type Log struct {
 	writeMu sync.Mutex
 	cfg     Config // writeMu
 
+	sidecars []Sidecar // set by Open; see Sidecar
+
 	// cleanMu serialises Compact runs. Compact holds it throughout, and writeMu only
 	// while it swaps segments, so appends proceed while it reads and writes.
 	cleanMu sync.Mutex

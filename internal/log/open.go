@@ -14,7 +14,7 @@ import (
 // Open opens the log in dir, creating it if needed, and recovers it (see the package
 // documentation). now is the clock for segment.ms and retention.ms; nil means
 // time.Now. When Open returns, everything it recovered is durable.
-func Open(fsys vfs.FS, dir string, cfg Config, now func() time.Time) (*Log, error) {
+func Open(fsys vfs.FS, dir string, cfg Config, now func() time.Time, opts ...Option) (*Log, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -22,6 +22,9 @@ func Open(fsys vfs.FS, dir string, cfg Config, now func() time.Time) (*Log, erro
 		now = time.Now
 	}
 	l := &Log{fs: fsys, dir: dir, now: now, cfg: cfg, logger: cfg.logger().With("dir", dir), durable: -1}
+	for _, opt := range opts {
+		opt(l)
+	}
 	if err := l.recover(); err != nil {
 		for _, s := range l.segs {
 			s.release()
@@ -150,10 +153,7 @@ func (l *Log) openSegments() (clean bool, err error) {
 			l.segs = append(l.segs, newSegment(l.dir, base, f, l.now()))
 			continue
 		}
-		stem, isIndex := strings.CutSuffix(name, indexSuffix)
-		if !isIndex {
-			stem, isIndex = strings.CutSuffix(name, timeIndexSuffix)
-		}
+		stem, isIndex := cutIndexSuffix(name, l.indexSuffixes())
 		base, _ := parseSegmentName(stem + logSuffix)
 		switch {
 		case name == cleanMarkerName:
@@ -267,7 +267,7 @@ func (l *Log) scanSegment(s *segment, from int64) (damage error, err error) {
 // dropSegments deletes segments from index i on.
 func (l *Log) dropSegments(i int) {
 	for _, t := range l.segs[i:] {
-		if err := t.removeFiles(l.fs); err != nil {
+		if err := t.removeFiles(l.fs, l.sidecarSuffixes()); err != nil {
 			l.logger.Warn("removing segment", "segment", t.base, "err", err)
 		}
 		t.release()
@@ -296,6 +296,9 @@ func (l *Log) settleStart(ckpt checkpoint, haveCkpt bool) error {
 			return err
 		}
 		l.segs = []*segment{newSegment(l.dir, start, f, l.now())}
+		if err := l.createSidecars(start); err != nil {
+			return err
+		}
 	}
 	n := 0
 	for n+1 < len(l.segs) && l.segs[n+1].base <= start {
@@ -305,7 +308,7 @@ func (l *Log) settleStart(ckpt checkpoint, haveCkpt bool) error {
 		victims := l.segs[:n]
 		l.segs = l.segs[n:]
 		for _, t := range victims {
-			if err := t.removeFiles(l.fs); err != nil {
+			if err := t.removeFiles(l.fs, l.sidecarSuffixes()); err != nil {
 				return err
 			}
 			t.release()

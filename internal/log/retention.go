@@ -122,7 +122,7 @@ func (l *Log) deleteSegmentsWriteLocked(n int) error {
 	l.mu.Unlock()
 	var errs []error
 	for _, s := range victims {
-		errs = append(errs, s.removeFiles(l.fs))
+		errs = append(errs, s.removeFiles(l.fs, l.sidecarSuffixes()))
 		s.release()
 	}
 	// Make the removal durable now: a deleted segment coming back after a power loss

@@ -157,9 +157,10 @@ func (s *segment) syncFiles(sealed bool, idx, tidx vfs.File) error {
 }
 
 // removeFiles deletes the segment's names; open handles keep working until release.
-func (s *segment) removeFiles(fsys vfs.FS) error {
+// sidecars are the suffixes of the user's per-segment files (see Sidecar).
+func (s *segment) removeFiles(fsys vfs.FS, sidecars []string) error {
 	var errs []error
-	for _, suffix := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	for _, suffix := range append([]string{logSuffix, indexSuffix, timeIndexSuffix}, sidecars...) {
 		if err := fsys.Remove(s.path(suffix)); err != nil && !isNotExist(err) {
 			errs = append(errs, err)
 		}

@@ -93,7 +93,7 @@ func (l *Log) Truncate(offset int64) error {
 		errs = append(errs, l.fs.Remove(f.Name()))
 	}
 	for _, t := range victims {
-		errs = append(errs, t.removeFiles(l.fs))
+		errs = append(errs, t.removeFiles(l.fs, l.sidecarSuffixes()))
 		t.release()
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -203,6 +203,10 @@ func (l *Log) resetWriteLocked(offset int64) error {
 		return err
 	}
 	ns := newSegment(l.dir, offset, f, l.now())
+	if err := l.createSidecars(offset); err != nil {
+		f.Close()
+		return l.fail(fmt.Errorf("truncate: resetting log: %w", err))
+	}
 	l.mu.Lock()
 	l.truncGen++
 	victims := l.segs
@@ -213,7 +217,7 @@ func (l *Log) resetWriteLocked(offset int64) error {
 	var errs []error
 	for _, t := range victims {
 		if t.base != offset { // the new segment may have replaced a file of that name
-			errs = append(errs, t.removeFiles(l.fs))
+			errs = append(errs, t.removeFiles(l.fs, l.sidecarSuffixes()))
 		}
 		t.release()
 	}

@@ -1,63 +1,84 @@
 package partition
 
-// # Aborted-transaction index ("aborted.txnindex")
+// # Aborted-transaction index ("%020d.txnindex", one per segment)
 //
 // A read_committed fetch returns, beside the records, the aborted transactions that
-// overlap them, so that the consumer can drop their records (KIP-98). Kafka keeps a
-// .txnindex per segment; Waybill keeps one append-only file per partition, next to the
-// segments, because entries are few (one per aborted transaction) and a fetch needs
-// those overlapping a range that may span segments. Integers are big endian.
+// overlap them, so that the consumer can drop their records (KIP-98). As Kafka's
+// .txnindex, each segment "B.log" has a file "B.txnindex" holding the aborted
+// transactions whose abort marker lies in that segment, in marker order. The log owns
+// the files' lifecycle as a sidecar (see log.Sidecar): it creates an empty one with
+// each segment, deletes it with its segment (retention, DeleteBefore, Truncate),
+// merges the sources' files when compaction replaces segments (compaction keeps
+// control batches, so the aborts of the replacement are the sources' concatenated),
+// and removes orphans. This package decides what goes in them. Integers are big endian.
 //
-//	header (8 bytes)
-//	0       4     magic "WBTX"
-//	4       2     version (1)
-//	6       2     entry size (28)
+//	header (8 bytes; absent in an empty file, which holds no entry)
+//	0        4        6        8
+//	+--------+--------+--------+
+//	| "WBTX" |version | entry  |  version = 1, entry size = 28
+//	+--------+--------+--------+
 //
 //	entries (28 bytes each), in the order the markers were appended
-//	0       8     producer id
-//	8       8     first offset of the transaction
-//	16      8     last offset: the offset of its abort marker
-//	24      4     CRC-32C (Castagnoli) of bytes 0-23 of the entry
+//	0                8                16               24       28
+//	+----------------+----------------+----------------+--------+
+//	|  producer id   |  first offset  |  last offset   | crc32c |
+//	+----------------+----------------+----------------+--------+
+//	first offset = the transaction's first offset, last offset = its abort marker's,
+//	crc32c = CRC-32C (Castagnoli) of bytes 0-23 of the entry
 //
-// Invariants: last offsets strictly increase from entry to entry, and
-// 0 <= producer id, first offset <= last offset.
+// Invariants: last offsets strictly increase from entry to entry and lie in the
+// segment (base <= last offset < next segment's base), and 0 <= producer id,
+// first offset <= last offset. A transaction may begin in an earlier segment.
 //
-// Durability: an entry is written just before its abort marker is appended, and
-// fsynced by the same group commit as the marker (after the log's fsync), so it is
-// durable no later than the marker. Open drops the entries whose marker is past the log
-// end (an entry can be durable while its marker was lost), then replays the log from the
-// offset the producer state is replayed from (the newest producer snapshot) and restores
-// the aborts found there that the file lost. That is complete because a producer
-// snapshot at offset S is written only after the index was synced up to S (Close), so
-// entries below S are durable. Truncation cuts the file (entries are in marker order);
-// retention and DeleteRecords trim the entries wholly below the log start by rewriting
-// the file (write "aborted.txnindex.tmp", fsync, rename, fsync the directory; the log's
-// Open removes a leftover .tmp).
+// Memory: every entry at or above the log start is kept in memory, sorted by last
+// offset, so a fetch at offset f finds the aborts with last offset >= f (Kafka's rule:
+// those of the segment holding f and later ones, plus earlier ones still open at f) by
+// one binary search.
 //
-// Damage, one error each:
+// Durability: an entry is written to the active segment's file right after its marker
+// is appended (the marker's segment is known only then), before the marker becomes
+// visible, and fsynced by the group commit after the log. A crash can therefore lose
+// entries that were written after the last sync (a suffix of each file) while keeping
+// their markers. Open replays the log from the offset the producer state is replayed
+// from (the newest producer snapshot) and restores the aborts found there that the
+// files lost. That is complete because a producer snapshot at offset S is written only
+// after the files were synced up to S (Close), so entries below S are durable.
+// Entries past the log end (their marker was lost or cut off) are dropped. A file that
+// recovery changes is rewritten whole (write "B.txnindex.tmp", fsync, rename, fsync the
+// directory; the log's Open removes a leftover .tmp).
+//
+// Damage, one error each, found per segment:
 //
 //   - ErrTxnIndexTorn: the file ends inside an entry (a write cut short). Expected after
 //     a crash: the partial entry is cut off; entries that may be missing are above the
 //     producer snapshot and come back from the replay.
-//   - ErrTxnIndexHeader: missing or damaged header (magic, version, entry size);
+//   - ErrTxnIndexHeader: damaged header (magic, version, entry size);
 //   - ErrTxnIndexChecksum: an entry whose CRC does not match;
 //   - ErrTxnIndexMalformed: an entry breaking the invariants;
-//   - ErrTxnIndexMissing: no file while the log holds data (a log written before the
-//     index existed, or a lost file).
+//   - ErrTxnIndexMissing: no file beside a non-empty segment (a log written before
+//     per-segment files existed, or a lost file; compaction also leaves a merged file
+//     out when a source's was damaged).
 //
-// For the last four nothing in the file can be trusted to be complete: it is rebuilt
-// from the whole log (from the log start), which Open logs.
+// For the last four nothing in the file can be trusted to be complete: its segment's
+// aborts are found again by scanning the log's control batches from the log start (a
+// transaction may begin in an earlier segment) up to the end of the segment, which
+// Open logs.
+//
+// Migration: an older Waybill kept one partition-level file "aborted.txnindex". If it
+// exists at Open, every segment's file is rebuilt from the log and it is deleted.
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"sort"
 	"sync"
 
+	wlog "github.com/waybill/waybill/internal/log"
 	"github.com/waybill/waybill/internal/vfs"
 )
 
@@ -70,17 +91,18 @@ type AbortedTxn struct {
 	LastOffset  int64
 }
 
-// Damage found in the aborted-transaction index file; see the format above.
+// Damage found in an aborted-transaction index file; see the format above.
 var (
 	ErrTxnIndexTorn      = errors.New("partition: aborted-transaction index ends inside an entry")
-	ErrTxnIndexHeader    = errors.New("partition: aborted-transaction index header missing or unknown")
+	ErrTxnIndexHeader    = errors.New("partition: aborted-transaction index header damaged or unknown")
 	ErrTxnIndexChecksum  = errors.New("partition: aborted-transaction index entry CRC-32C mismatch")
 	ErrTxnIndexMalformed = errors.New("partition: aborted-transaction index entry breaks its invariants")
-	ErrTxnIndexMissing   = errors.New("partition: aborted-transaction index missing beside a non-empty log")
+	ErrTxnIndexMissing   = errors.New("partition: aborted-transaction index missing beside a non-empty segment")
 )
 
 const (
-	abortedIndexName       = "aborted.txnindex"
+	txnIndexSuffix         = ".txnindex"
+	legacyIndexName        = "aborted.txnindex" // the partition-level file of older versions
 	abortedIndexTmpSuffix  = ".tmp"
 	abortedIndexVersion    = 1
 	abortedIndexHeaderSize = 8
@@ -92,86 +114,47 @@ var (
 	castagnoli        = crc32.MakeTable(crc32.Castagnoli)
 )
 
-// abortedIndex is the aborted-transaction index: every entry in memory, sorted by last
-// offset, mirrored by the file.
-type abortedIndex struct {
-	fs   vfs.FS
-	dir  string
-	path string
+// txnIndexSidecar is how the log manages the files (see log.Sidecar).
+var txnIndexSidecar = wlog.Sidecar{Suffix: txnIndexSuffix, Merge: mergeTxnIndexes}
 
-	// syncMu serialises fsyncs with cutting and replacing the file, so that a sync never
-	// runs on a handle being closed. Order: syncMu, then mu.
+// abortedIndex is the aborted-transaction index: every entry at or above the log start
+// in memory, sorted by last offset, and the per-segment files.
+type abortedIndex struct {
+	fs  vfs.FS
+	dir string
+
+	// syncMu serialises fsyncs with replacing the files, so that a sync never runs on
+	// a handle being closed. Order: syncMu, then mu.
 	syncMu sync.Mutex
 	// mu guards the fields below; the append path writes entries, fetches read them.
-	mu       sync.RWMutex
-	file     vfs.File
-	entries  []AbortedTxn
-	unsynced bool
+	mu         sync.RWMutex
+	entries    []AbortedTxn
+	active     vfs.File // the file of the newest segment an entry went to (or the last one)
+	activeBase int64
+	activeSize int64
+	unsynced   bool       // active has writes not yet fsynced
+	retiring   []vfs.File // earlier segments' files with writes to fsync, then close
 }
 
-// openAbortedIndex opens the index in dir, creating it if missing. needRebuild reports
-// that its entries cannot be trusted to be complete (damage, named by the logged
-// error, or a missing file while the log holds data): the caller must then reset and
-// refill it from the whole log. A torn last entry is cut off here.
-func openAbortedIndex(fsys vfs.FS, dir string, logEmpty bool) (idx *abortedIndex, needRebuild bool, damage error, err error) {
-	idx = &abortedIndex{fs: fsys, dir: dir, path: filepath.Join(dir, abortedIndexName)}
-	_, statErr := fsys.Stat(idx.path)
-	missing := errors.Is(statErr, fs.ErrNotExist)
-	if statErr != nil && !missing {
-		return nil, false, nil, statErr
-	}
-	f, err := fsys.OpenAppend(idx.path)
-	if err != nil {
-		return nil, false, nil, err
-	}
-	idx.file = f
-	if missing {
-		if err := idx.resetFile(); err != nil {
-			f.Close()
-			return nil, false, nil, err
-		}
-		if err := fsys.SyncDir(dir); err != nil {
-			f.Close()
-			return nil, false, nil, err
-		}
-		if !logEmpty {
-			return idx, true, ErrTxnIndexMissing, nil
-		}
-		return idx, false, nil, nil
-	}
-	size, err := f.Size()
-	if err != nil {
-		f.Close()
-		return nil, false, nil, err
-	}
-	b := make([]byte, size)
-	if _, err := f.ReadAt(b, 0); err != nil {
-		f.Close()
-		return nil, false, nil, err
-	}
-	entries, damage := decodeAbortedIndex(b)
-	switch {
-	case damage == nil:
-		idx.entries = entries
-	case errors.Is(damage, ErrTxnIndexTorn):
-		idx.entries = entries
-		err = idx.cutFileLocked(len(entries))
-	default:
-		needRebuild = true
-		err = idx.resetFile()
-	}
-	if err != nil {
-		f.Close()
-		return nil, false, nil, err
-	}
-	return idx, needRebuild, damage, nil
+func newAbortedIndex(fsys vfs.FS, dir string) *abortedIndex {
+	return &abortedIndex{fs: fsys, dir: dir, activeBase: -1}
+}
+
+func (x *abortedIndex) path(base int64) string {
+	return wlog.SegmentPath(x.dir, base, txnIndexSuffix)
 }
 
 // decodeAbortedIndex parses a whole index file. On damage it returns the entries before
-// it with the error naming it.
+// it with the error naming it. An empty file holds no entry.
 func decodeAbortedIndex(b []byte) ([]AbortedTxn, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
 	be := binary.BigEndian
-	if len(b) < abortedIndexHeaderSize || string(b[:4]) != string(abortedIndexMagic) ||
+	if len(b) < abortedIndexHeaderSize {
+		return nil, fmt.Errorf("%w: %d bytes", ErrTxnIndexTorn, len(b))
+	}
+	if string(b[:4]) != string(abortedIndexMagic) ||
 		be.Uint16(b[4:]) != abortedIndexVersion || be.Uint16(b[6:]) != abortedEntrySize {
 		return nil, ErrTxnIndexHeader
 	}
@@ -211,35 +194,120 @@ func abortedIndexHeader() []byte {
 	return binary.BigEndian.AppendUint16(b, abortedEntrySize)
 }
 
-// add appends e, whose marker must be above every entry's. It is durable after sync.
-func (x *abortedIndex) add(e AbortedTxn) error {
+func encodeAbortedIndex(entries []AbortedTxn) []byte {
+	b := abortedIndexHeader()
+	for _, e := range entries {
+		b = encodeAbortedEntry(b, e)
+	}
+	return b
+}
+
+// mergeTxnIndexes is the file of a compacted segment replacing consecutive segments
+// whose files are parts: their entries, concatenated. Damage refuses the merge, and the
+// file is rebuilt from the log at the next Open.
+func mergeTxnIndexes(parts [][]byte) ([]byte, error) {
+	var all []AbortedTxn
+	for i, part := range parts {
+		entries, err := decodeAbortedIndex(part)
+		if err != nil {
+			return nil, fmt.Errorf("part %d: %w", i, err)
+		}
+		if len(all) > 0 && len(entries) > 0 && entries[0].LastOffset <= all[len(all)-1].LastOffset {
+			return nil, fmt.Errorf("%w: part %d starts at %+v after %+v", ErrTxnIndexMalformed, i, entries[0], all[len(all)-1])
+		}
+		all = append(all, entries...)
+	}
+	return encodeAbortedIndex(all), nil
+}
+
+// readTxnIndexFile returns the content of path; missing reports there is none.
+func readTxnIndexFile(fsys vfs.FS, path string) (b []byte, missing bool, err error) {
+	f, err := fsys.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return nil, false, err
+	}
+	b = make([]byte, size)
+	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, false, err
+	}
+	return b, false, nil
+}
+
+// writeTxnIndexFile replaces the file of segment base with entries, fsynced; the
+// caller fsyncs the directory.
+func (x *abortedIndex) writeTxnIndexFile(base int64, entries []AbortedTxn) error {
+	path := x.path(base)
+	tmp := path + abortedIndexTmpSuffix
+	f, err := x.fs.Create(tmp)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(encodeAbortedIndex(entries))
+	if err == nil {
+		err = f.Sync()
+	}
+	err = errors.Join(err, f.Close())
+	if err == nil {
+		err = x.fs.Rename(tmp, path)
+	}
+	if err != nil {
+		x.fs.Remove(tmp)
+		return fmt.Errorf("partition: writing aborted-transaction index %s: %w", path, err)
+	}
+	return nil
+}
+
+// add appends e, whose marker is in the segment based at base and above every entry's.
+// It is durable after sync.
+func (x *abortedIndex) add(e AbortedTxn, base int64) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if n := len(x.entries); n > 0 && e.LastOffset <= x.entries[n-1].LastOffset {
 		return fmt.Errorf("%w: adding %+v after %+v", ErrTxnIndexMalformed, e, x.entries[n-1])
 	}
-	if _, err := x.file.Write(encodeAbortedEntry(nil, e)); err != nil {
+	if base != x.activeBase {
+		if base < x.activeBase {
+			return fmt.Errorf("%w: adding %+v to segment %d after segment %d", ErrTxnIndexMalformed, e, base, x.activeBase)
+		}
+		// The log rolled: its new segment's file (created empty by the log) takes over.
+		f, err := x.fs.OpenAppend(x.path(base))
+		if err != nil {
+			return fmt.Errorf("partition: opening aborted-transaction index: %w", err)
+		}
+		size, err := f.Size()
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("partition: opening aborted-transaction index: %w", err)
+		}
+		if x.active != nil {
+			if x.unsynced {
+				x.retiring = append(x.retiring, x.active)
+			} else {
+				x.active.Close()
+			}
+		}
+		x.active, x.activeBase, x.activeSize, x.unsynced = f, base, size, false
+	}
+	var b []byte
+	if x.activeSize == 0 {
+		b = abortedIndexHeader()
+	}
+	b = encodeAbortedEntry(b, e)
+	if _, err := x.active.Write(b); err != nil {
 		return fmt.Errorf("partition: writing aborted-transaction index: %w", err)
 	}
+	x.activeSize += int64(len(b))
 	x.entries = append(x.entries, e)
 	x.unsynced = true
 	return nil
-}
-
-// restore adds e, found by replaying the log, unless the index already has its marker.
-// The file only ever loses a suffix of its entries (unsynced ones, or those cut past the
-// log end), so the entries a replay finds again are exactly those up to the last one
-// kept; the kept ones win, since a replay that starts after a transaction began can
-// only guess its first offset.
-func (x *abortedIndex) restore(e AbortedTxn) error {
-	x.mu.RLock()
-	n := len(x.entries)
-	have := n > 0 && e.LastOffset <= x.entries[n-1].LastOffset
-	x.mu.RUnlock()
-	if have {
-		return nil
-	}
-	return x.add(e)
 }
 
 // sync makes every added entry durable.
@@ -247,105 +315,60 @@ func (x *abortedIndex) sync() error {
 	x.syncMu.Lock()
 	defer x.syncMu.Unlock()
 	x.mu.Lock()
-	f, due := x.file, x.unsynced
+	files := x.retiring
+	retiring := len(files)
+	x.retiring = nil
+	if x.unsynced {
+		files = append(files, x.active)
+	}
 	x.unsynced = false
 	x.mu.Unlock()
-	if !due {
-		return nil
+	var errs []error
+	for i, f := range files {
+		errs = append(errs, f.Sync())
+		if i < retiring {
+			f.Close()
+		}
 	}
-	if err := f.Sync(); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("partition: syncing aborted-transaction index: %w", err)
 	}
 	return nil
 }
 
-// cutFrom drops the entries whose marker is at or above offset, durably.
-func (x *abortedIndex) cutFrom(offset int64) error {
+// install replaces the entries and the active file after recovery. The files replaced
+// must have been synced.
+func (x *abortedIndex) install(entries []AbortedTxn, active vfs.File, base, size int64) {
 	x.syncMu.Lock()
 	defer x.syncMu.Unlock()
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	keep := sort.Search(len(x.entries), func(i int) bool { return x.entries[i].LastOffset >= offset })
-	if keep == len(x.entries) {
-		return nil
-	}
-	return x.cutFileLocked(keep)
+	x.closeFilesLocked()
+	x.entries = entries
+	x.active, x.activeBase, x.activeSize, x.unsynced = active, base, size, false
 }
 
-// cutFileLocked keeps the first keep entries, in memory and on disk.
-func (x *abortedIndex) cutFileLocked(keep int) error {
-	if err := x.file.Truncate(abortedIndexHeaderSize + int64(keep)*abortedEntrySize); err != nil {
-		return fmt.Errorf("partition: cutting aborted-transaction index: %w", err)
+func (x *abortedIndex) closeFilesLocked() error {
+	var errs []error
+	for _, f := range x.retiring {
+		errs = append(errs, f.Close())
 	}
-	if err := x.file.Sync(); err != nil {
-		return fmt.Errorf("partition: cutting aborted-transaction index: %w", err)
+	if x.active != nil {
+		errs = append(errs, x.active.Close())
 	}
-	x.entries = x.entries[:keep:keep]
-	return nil
-}
-
-// reset empties the index, for a rebuild from the log.
-func (x *abortedIndex) reset() error {
-	x.syncMu.Lock()
-	defer x.syncMu.Unlock()
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.resetFile()
-}
-
-func (x *abortedIndex) resetFile() error {
-	if err := x.file.Truncate(0); err != nil {
-		return err
-	}
-	if _, err := x.file.Write(abortedIndexHeader()); err != nil {
-		return err
-	}
-	x.entries = nil
-	return x.file.Sync()
+	x.active, x.retiring, x.activeBase = nil, nil, -1
+	return errors.Join(errs...)
 }
 
 // trimBelow forgets the entries whose marker is below start (the log start offset):
-// none of their records can be read any more. It rewrites the file only when there is
-// something to forget. On error the index is unchanged, except that a failed directory
-// sync leaves the new file in place (either file is correct after a crash).
-func (x *abortedIndex) trimBelow(start int64) error {
-	x.syncMu.Lock()
-	defer x.syncMu.Unlock()
+// none of their records can be read any more. Their files go with their segments.
+func (x *abortedIndex) trimBelow(start int64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	drop := sort.Search(len(x.entries), func(i int) bool { return x.entries[i].LastOffset >= start })
-	if drop == 0 {
-		return nil
+	if drop > 0 {
+		x.entries = append([]AbortedTxn(nil), x.entries[drop:]...)
 	}
-	kept := x.entries[drop:]
-	b := abortedIndexHeader()
-	for _, e := range kept {
-		b = encodeAbortedEntry(b, e)
-	}
-	tmp := x.path + abortedIndexTmpSuffix
-	f, err := x.fs.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("partition: trimming aborted-transaction index: %w", err)
-	}
-	if _, err = f.Write(b); err == nil {
-		err = f.Sync()
-	}
-	if err == nil {
-		err = x.fs.Rename(tmp, x.path)
-	}
-	if err != nil {
-		f.Close()
-		x.fs.Remove(tmp)
-		return fmt.Errorf("partition: trimming aborted-transaction index: %w", err)
-	}
-	// The open handle follows the renamed file: keep appending through it.
-	old := x.file
-	x.file, x.entries = f, append([]AbortedTxn(nil), kept...)
-	old.Close()
-	if err := x.fs.SyncDir(x.dir); err != nil {
-		return fmt.Errorf("partition: trimming aborted-transaction index: %w", err)
-	}
-	return nil
 }
 
 // overlapping returns the entries with LastOffset >= from and FirstOffset below the end
@@ -395,5 +418,8 @@ func (x *abortedIndex) close() error {
 	defer x.syncMu.Unlock()
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return x.file.Close()
+	return x.closeFilesLocked()
 }
+
+// legacyIndexPath is the partition-level file of older versions.
+func legacyIndexPath(dir string) string { return filepath.Join(dir, legacyIndexName) }

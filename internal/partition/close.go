@@ -54,8 +54,9 @@ func (p *Partition) Delete() error {
 }
 
 // Maintain runs the periodic work: producer expiry (producers with an open transaction
-// stay), retention (and trimming the aborted-transaction index below the new log start)
-// and compaction.
+// stay), retention (the log deletes the segments' aborted-transaction index files; the
+// in-memory entries below the new log start are dropped here) and compaction (the log
+// merges the replaced segments' files).
 func (p *Partition) Maintain(producerExpirationMs int64) error {
 	p.appendMu.Lock()
 	p.producers.Expire(p.cfg.Now().UnixMilli(), producerExpirationMs)
@@ -69,9 +70,7 @@ func (p *Partition) Maintain(producerExpirationMs int64) error {
 		return err
 	}
 	// Also catches DeleteRecords done on the log directly.
-	if err := p.trimTxnsBelowLogStart(); err != nil {
-		return err
-	}
+	p.trimTxnsBelowLogStart()
 	// Compaction stops at the last stable offset, as Kafka's cleaner stops at the first
 	// unstable offset: an open transaction's batches must stay as written until its
 	// marker, so that a replay finds where it began. It keeps the last batch of every

@@ -40,24 +40,23 @@ func (p *Partition) AppendMarker(producerID int64, epoch int16, commit bool, coo
 		records.SetLogAppendTime(batch, h, now)
 		res.LogAppendTime = now
 	}
-	// The abort goes into the index before the marker into the log: the group commit
-	// syncs the index after the log, so any sync that makes the marker durable makes
-	// its entry durable too. Log.Append puts the marker at the end offset.
-	first, markerOffset := p.producers.TxnFirstOffset(producerID), p.log.EndOffset()
-	indexed := first >= 0 && !commit
-	if indexed {
-		if err := p.aborted.add(AbortedTxn{ProducerID: producerID, FirstOffset: first, LastOffset: markerOffset}); err != nil {
+	first := p.producers.TxnFirstOffset(producerID)
+	ar, err := p.log.Append(batch, p.leaderEpoch.Load())
+	if err != nil {
+		p.fail(err)
+		return AppendResult{}, fmt.Errorf("%w: %v", ErrStorage, err)
+	}
+	// The abort goes into the index of the marker's segment, known only now, before
+	// the marker stops holding the LSO back (txnEnded) and before the group commit is
+	// woken; the group commit syncs the index after the log. A sync round already
+	// under way may make the marker durable without its entry: a crash then loses
+	// only unsynced entries, above every producer snapshot, which Open's replay
+	// restores (see aborted_index.go).
+	if first >= 0 && !commit {
+		if err := p.aborted.add(AbortedTxn{ProducerID: producerID, FirstOffset: first, LastOffset: ar.LastOffset}, ar.SegmentBase); err != nil {
 			p.fail(err)
 			return AppendResult{}, fmt.Errorf("%w: %v", ErrStorage, err)
 		}
-	}
-	ar, err := p.log.Append(batch, p.leaderEpoch.Load())
-	if err != nil {
-		if indexed {
-			p.aborted.cutFrom(markerOffset) // best effort; reopening cuts it anyway
-		}
-		p.fail(err)
-		return AppendResult{}, fmt.Errorf("%w: %v", ErrStorage, err)
 	}
 	res.BaseOffset, res.LastOffset = ar.BaseOffset, ar.LastOffset
 	h.BaseOffset = ar.BaseOffset

@@ -99,20 +99,12 @@ func Open(cfg Config) (*Partition, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	l, err := wlog.Open(cfg.FS, cfg.Dir, cfg.Log, cfg.Now)
+	l, err := wlog.Open(cfg.FS, cfg.Dir, cfg.Log, cfg.Now, wlog.WithSidecar(txnIndexSidecar))
 	if err != nil {
 		return nil, fmt.Errorf("opening log of %s-%d: %w", cfg.Topic, cfg.Index, err)
 	}
-	aborted, rebuild, damage, err := openAbortedIndex(cfg.FS, cfg.Dir, l.StartOffset() == l.EndOffset())
-	if err != nil {
-		l.Close()
-		return nil, fmt.Errorf("opening aborted-transaction index of %s-%d: %w", cfg.Topic, cfg.Index, err)
-	}
-	if damage != nil {
-		cfg.Logger.Warn("repairing aborted-transaction index", "topic", cfg.Topic, "partition", cfg.Index,
-			"damage", damage, "rebuild_from_log_start", rebuild)
-	}
-	ps, err := recoverState(cfg.FS, cfg.Dir, l, aborted, rebuild, cfg.Logger)
+	aborted := newAbortedIndex(cfg.FS, cfg.Dir)
+	ps, err := recoverState(cfg.FS, cfg.Dir, l, aborted, cfg.Logger.With("topic", cfg.Topic, "partition", cfg.Index))
 	if err != nil {
 		aborted.close()
 		l.Close()

@@ -2,9 +2,10 @@ package partition
 
 // Group commit: appends only wake the sync loop; one fsync then covers every batch
 // appended before it started, however many producers wrote them. Appends go on while the
-// fsync runs, and are covered by the next one. The aborted-transaction index is synced in
-// the same round, after the log, so an abort is durable no later than its marker is
-// reported durable.
+// fsync runs, and are covered by the next one. The aborted-transaction index files are
+// synced in the same round, after the log; an entry written while a round was running
+// is covered by the next one (Open restores it from the log if a crash comes first; see
+// aborted_index.go).
 
 func (p *Partition) wakeSync() {
 	select {

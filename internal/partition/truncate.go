@@ -22,7 +22,7 @@ func (p *Partition) Truncate(offset int64) error {
 		p.fail(err)
 		return fmt.Errorf("%w: %v", ErrStorage, err)
 	}
-	ps, err := recoverState(p.cfg.FS, p.cfg.Dir, p.log, p.aborted, false, p.cfg.Logger)
+	ps, err := recoverState(p.cfg.FS, p.cfg.Dir, p.log, p.aborted, p.cfg.Logger)
 	if err != nil {
 		p.fail(err)
 		return fmt.Errorf("%w: rebuilding producer state after truncation: %v", ErrStorage, err)
@@ -40,20 +40,19 @@ func (p *Partition) Truncate(offset int64) error {
 
 // DeleteBefore advances the log start offset to offset (DeleteRecords) and forgets the
 // aborted transactions wholly below it.
+// The log deletes the index files of the segments it deletes.
 func (p *Partition) DeleteBefore(offset int64) error {
 	if err := p.log.DeleteBefore(offset); err != nil {
 		return err
 	}
-	return p.trimTxnsBelowLogStart()
+	p.trimTxnsBelowLogStart()
+	return nil
 }
 
 // trimTxnsBelowLogStart follows the log start after retention or DeleteRecords: index
-// entries wholly below it can never be asked for again, and the LSO never stays below it.
-func (p *Partition) trimTxnsBelowLogStart() error {
-	defer p.refreshLSO()
-	if err := p.aborted.trimBelow(p.log.StartOffset()); err != nil {
-		// The old file is still complete and correct; the next try trims it.
-		return err
-	}
-	return nil
+// entries wholly below it can never be asked for again (their files went with their
+// segments), and the LSO never stays below it.
+func (p *Partition) trimTxnsBelowLogStart() {
+	p.aborted.trimBelow(p.log.StartOffset())
+	p.refreshLSO()
 }

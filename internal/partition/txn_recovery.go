@@ -4,7 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"slices"
+	"sort"
 
 	wlog "github.com/waybill/waybill/internal/log"
 	"github.com/waybill/waybill/internal/producers"
@@ -13,45 +16,171 @@ import (
 )
 
 // recoverState brings the producer state and the aborted-transaction index up to the
-// log's end, at Open and after Truncate. The index loses its entries past the log end
-// (their markers were lost or cut off). The newest producer snapshot at or below the log
-// end is loaded and the log replayed from it; each abort marker found on the way is
-// restored into the index unless the index already has it. With rebuildIndex (the index
-// was damaged or missing), the aborts below the replay start are first found by scanning
-// the log from its start.
-func recoverState(fs vfs.FS, dir string, l *wlog.Log, idx *abortedIndex, rebuildIndex bool, logger *slog.Logger) (*producers.State, error) {
-	end := l.EndOffset()
-	if err := idx.cutFrom(end); err != nil {
+// log's end, at Open and after Truncate, from the per-segment files (see
+// aborted_index.go). Each segment's file is read and checked; entries past the log end
+// are dropped (their markers were lost or cut off). A damaged or missing file is
+// rebuilt by scanning the log from its start up to the end of that segment (or the
+// producer snapshot, whichever comes first). The newest producer snapshot at or below
+// the log end is then loaded and the log replayed from it; each abort marker found on
+// the way is restored unless the index already has it. Every file whose entries changed
+// is rewritten whole, and the partition-level file of older versions deleted.
+func recoverState(fsys vfs.FS, dir string, l *wlog.Log, idx *abortedIndex, logger *slog.Logger) (*producers.State, error) {
+	// Entries written since the last sync are read back below: make them durable first,
+	// since the handles that wrote them are replaced.
+	if err := idx.sync(); err != nil {
 		return nil, err
 	}
-	if err := producers.DeleteSnapshotsAbove(fs, dir, end); err != nil {
+	end, start := l.EndOffset(), l.StartOffset()
+	bases := l.SegmentBases()
+	segEnd := func(i int) int64 {
+		if i+1 < len(bases) {
+			return bases[i+1]
+		}
+		return end
+	}
+	segOf := func(offset int64) int {
+		return sort.Search(len(bases), func(i int) bool { return bases[i] > offset }) - 1
+	}
+	_, statErr := fsys.Stat(legacyIndexPath(dir))
+	legacy := statErr == nil
+	if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
+		return nil, statErr
+	}
+	if legacy {
+		logger.Info("migrating the partition-level aborted-transaction index to per-segment files", "dir", dir)
+	}
+
+	var entries []AbortedTxn
+	rewrite := map[int]bool{} // segments whose file is rewritten from entries
+	damaged := map[int]bool{} // segments whose aborts are found again in the log
+	rebuildTo := int64(-1)    // end of the last damaged segment
+	for i, base := range bases {
+		b, missing, err := readTxnIndexFile(fsys, idx.path(base))
+		if err != nil {
+			return nil, err
+		}
+		var found []AbortedTxn
+		var damage error
+		switch {
+		case legacy && segEnd(i) > base:
+			damage = errLegacyIndex
+		case missing && segEnd(i) > base:
+			damage = ErrTxnIndexMissing
+		case missing:
+			rewrite[i] = true // an empty segment: nothing to find
+		default:
+			found, damage = decodeAbortedIndex(b)
+			if errors.Is(damage, ErrTxnIndexTorn) {
+				logger.Warn("cutting a torn aborted-transaction index", "dir", dir, "segment", base, "damage", damage)
+				damage, rewrite[i] = nil, true
+			}
+		}
+		for j, e := range found {
+			if damage != nil {
+				break
+			}
+			if e.LastOffset >= end { // the marker is gone; so are the later ones
+				found, rewrite[i] = found[:j], true
+				break
+			}
+			if e.LastOffset < base || e.LastOffset >= segEnd(i) {
+				damage = fmt.Errorf("%w: entry %+v outside segment %d-%d", ErrTxnIndexMalformed, e, base, segEnd(i))
+			}
+		}
+		if damage != nil {
+			if !errors.Is(damage, errLegacyIndex) {
+				logger.Warn("rebuilding aborted-transaction index from the log", "dir", dir, "segment", base, "damage", damage)
+			}
+			found, rewrite[i], damaged[i], rebuildTo = nil, true, true, segEnd(i)
+		}
+		entries = append(entries, found...)
+	}
+	have := func(e AbortedTxn) bool {
+		i := sort.Search(len(entries), func(i int) bool { return entries[i].LastOffset >= e.LastOffset })
+		return i < len(entries) && entries[i].LastOffset == e.LastOffset
+	}
+	insert := func(e AbortedTxn) {
+		i := sort.Search(len(entries), func(i int) bool { return entries[i].LastOffset >= e.LastOffset })
+		entries = slices.Insert(entries, i, e)
+		rewrite[segOf(e.LastOffset)] = true
+	}
+
+	if err := producers.DeleteSnapshotsAbove(fsys, dir, end); err != nil {
 		return nil, err
 	}
-	ps, from, err := producers.LoadSnapshot(fs, dir)
+	ps, from, err := producers.LoadSnapshot(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
-	start := l.StartOffset()
 	from = max(from, start)
-	if rebuildIndex {
-		if err := idx.reset(); err != nil {
-			return nil, err
+	// A throwaway producer state: only the transactions' first offsets matter. A
+	// transaction begun below the log start gets the first offset of its first
+	// surviving batch, which hides the same readable records. The damaged segments'
+	// aborts at or past from come from the replay below, with the real state.
+	err = replayTxns(l, start, min(from, rebuildTo), producers.NewState(), func(e AbortedTxn) error {
+		if damaged[segOf(e.LastOffset)] && !have(e) {
+			insert(e)
 		}
-		// A throwaway producer state: only the transactions' first offsets matter. A
-		// transaction begun below the log start gets the first offset of its first
-		// surviving batch, which hides the same readable records.
-		if err := replayTxns(l, start, from, producers.NewState(), idx.restore, logger); err != nil {
-			return nil, err
-		}
-	}
-	if err := replayTxns(l, from, end, ps, idx.restore, logger); err != nil {
+		return nil
+	}, logger)
+	if err != nil {
 		return nil, err
 	}
-	if err := idx.trimBelow(start); err != nil {
+	// The files only ever lose a suffix of their entries (unsynced ones), so the kept
+	// ones win: a replay that starts after a transaction began can only guess its
+	// first offset.
+	err = replayTxns(l, from, end, ps, func(e AbortedTxn) error {
+		if !have(e) {
+			insert(e)
+		}
+		return nil
+	}, logger)
+	if err != nil {
 		return nil, err
 	}
-	return ps, idx.sync()
+
+	for i, base := range bases {
+		if !rewrite[i] {
+			continue
+		}
+		lo := sort.Search(len(entries), func(j int) bool { return entries[j].LastOffset >= base })
+		hi := sort.Search(len(entries), func(j int) bool { return entries[j].LastOffset >= segEnd(i) })
+		if err := idx.writeTxnIndexFile(base, entries[lo:hi]); err != nil {
+			return nil, err
+		}
+	}
+	if len(rewrite) > 0 {
+		if err := fsys.SyncDir(dir); err != nil {
+			return nil, err
+		}
+	}
+	if legacy { // only once every segment's file is durable
+		if err := fsys.Remove(legacyIndexPath(dir)); err != nil {
+			return nil, err
+		}
+		if err := fsys.SyncDir(dir); err != nil {
+			return nil, err
+		}
+	}
+
+	last := bases[len(bases)-1]
+	active, err := fsys.OpenAppend(idx.path(last))
+	if err != nil {
+		return nil, err
+	}
+	size, err := active.Size()
+	if err != nil {
+		active.Close()
+		return nil, err
+	}
+	lo := sort.Search(len(entries), func(j int) bool { return entries[j].LastOffset >= start })
+	idx.install(slices.Clip(entries[lo:]), active, last, size)
+	return ps, nil
 }
+
+// errLegacyIndex is why segments are rebuilt when migrating from the partition-level
+// file.
+var errLegacyIndex = errors.New("partition: migrating from the partition-level aborted-transaction index")
 
 // errScanDone stops a log scan early.
 var errScanDone = errors.New("scan done")

@@ -4,10 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
-	"path/filepath"
 	"reflect"
 	"testing"
 
+	wlog "github.com/waybill/waybill/internal/log"
 	"github.com/waybill/waybill/internal/vfs"
 )
 
@@ -101,7 +101,7 @@ func TestAbortedIndexDamageIsRepaired(t *testing.T) {
 	fs, p, want := history(t)
 	base := fs.CrashClone()
 	p.Close()
-	path := filepath.Join(testDir, abortedIndexName)
+	path := wlog.SegmentPath(testDir, 0, txnIndexSuffix) // the only segment
 	resum := func(b []byte, entry int) {
 		e := b[abortedIndexHeaderSize+entry*abortedEntrySize:]
 		binary.BigEndian.PutUint32(e[24:], crc32.Checksum(e[:24], castagnoli))
@@ -168,8 +168,8 @@ func TestDecodeAbortedIndex(t *testing.T) {
 		want error
 		kept int
 	}{
-		{"empty", nil, ErrTxnIndexHeader, 0},
-		{"short header", good[:5], ErrTxnIndexHeader, 0},
+		{"empty", nil, nil, 0},
+		{"short header", good[:5], ErrTxnIndexTorn, 0},
 		{"bad magic", edit(func(b []byte) []byte { b[0] = 'X'; return b }), ErrTxnIndexHeader, 0},
 		{"future version", edit(func(b []byte) []byte { b[5] = 2; return b }), ErrTxnIndexHeader, 0},
 		{"other entry size", edit(func(b []byte) []byte { b[7] = 32; return b }), ErrTxnIndexHeader, 0},
