@@ -9,10 +9,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
+// consumeGoal is when a consume phase is done: once it has read records data records, or
+// once the records and transaction markers it read cover offsets offsets (everything
+// stored when the phase began). Markers take offsets but are not records, so the two
+// counts differ after transactional producing.
+type consumeGoal struct {
+	records, offsets int64
+}
+
 // runConsume reads the topic from the start with w.Consumers clients, each owning an
-// equal share of the partitions, until want records are read or w.Duration passes. It
+// equal share of the partitions, until want is met or w.Duration passes. It
 // returns the time from the start to the last record read.
-func runConsume(ctx context.Context, seeds []string, t *benchTopic, w Workload, want int64, m *meter) (time.Duration, error) {
+func runConsume(ctx context.Context, seeds []string, t *benchTopic, w Workload, want consumeGoal, m *meter) (time.Duration, error) {
 	shares := splitPartitions(t.partitions, w.Consumers)
 	clients := make([]*kgo.Client, 0, len(shares))
 	defer func() {
@@ -63,7 +71,8 @@ func runConsume(ctx context.Context, seeds []string, t *benchTopic, w Workload, 
 				}
 				m.doneMany(n, b)
 				lastRead.Store(time.Now().UnixNano())
-				if m.records.Load()+controls.Add(c) >= want {
+				read := m.records.Load()
+				if read >= want.records || read+controls.Add(c) >= want.offsets {
 					cancel()
 				}
 			}

@@ -77,20 +77,21 @@ func Run(ctx context.Context, c *Cluster, w Workload, phases []Phase, progress i
 				return results, fmt.Errorf("counting stored records: %w", err)
 			}
 			if stored == 0 {
-				res, err := r.run(ctx, PhaseProduce, 0)
+				res, err := r.run(ctx, PhaseProduce, consumeGoal{})
 				results = append(results, res)
 				if err != nil {
 					return results, err
 				}
 			}
 		}
-		var want int64
+		var want consumeGoal
 		if phase == PhaseConsume {
-			if want, err = topic.recordsStored(ctx, adm); err != nil {
+			if want.offsets, err = topic.recordsStored(ctx, adm); err != nil {
 				return results, fmt.Errorf("counting stored records: %w", err)
 			}
+			want.records = want.offsets
 			if w.Records > 0 {
-				want = min(want, w.Records)
+				want.records = min(want.records, w.Records)
 			}
 		}
 		res, err := r.run(ctx, phase, want)
@@ -110,8 +111,8 @@ type runner struct {
 	progress io.Writer
 }
 
-// run measures one phase; want is the number of records a consume phase reads.
-func (r *runner) run(ctx context.Context, phase Phase, want int64) (Result, error) {
+// run measures one phase; want is what a consume phase reads.
+func (r *runner) run(ctx context.Context, phase Phase, want consumeGoal) (Result, error) {
 	m := newMeter()
 	var (
 		elapsed time.Duration
