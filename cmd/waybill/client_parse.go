@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/waybill/waybill/internal/clientopt"
 )
 
 // parseKeyValues turns repeated "key=value" flags into ordered pairs. Order is kept
@@ -83,33 +85,22 @@ func parsePartitions(spec string) ([]int32, error) {
 	return out, nil
 }
 
-// parseAcks maps --acks to franz-go. "all" is -1 on the wire, so accept that spelling too.
+// parseAcks maps --acks to franz-go.
 func parseAcks(s string) (kgo.Acks, error) {
-	switch strings.ToLower(s) {
-	case "all", "-1":
-		return kgo.AllISRAcks(), nil
-	case "1":
-		return kgo.LeaderAck(), nil
-	case "0":
-		return kgo.NoAck(), nil
+	acks, err := clientopt.Acks(s)
+	if err != nil {
+		return acks, &cliError{msg: "--" + err.Error()}
 	}
-	return kgo.Acks{}, &cliError{msg: fmt.Sprintf("--acks %q is not 0, 1 or all", s)}
+	return acks, nil
 }
 
+// parseCompression maps --compression to a franz-go codec.
 func parseCompression(s string) (kgo.CompressionCodec, error) {
-	switch strings.ToLower(s) {
-	case "none", "":
-		return kgo.NoCompression(), nil
-	case "gzip":
-		return kgo.GzipCompression(), nil
-	case "snappy":
-		return kgo.SnappyCompression(), nil
-	case "lz4":
-		return kgo.Lz4Compression(), nil
-	case "zstd":
-		return kgo.ZstdCompression(), nil
+	codec, err := clientopt.Compression(s)
+	if err != nil {
+		return codec, &cliError{msg: "--" + err.Error()}
 	}
-	return kgo.CompressionCodec{}, &cliError{msg: fmt.Sprintf("--compression %q is not none, gzip, snappy, lz4 or zstd", s)}
+	return codec, nil
 }
 
 // parseFrom maps consume --from to a franz-go start offset and says whether it is an

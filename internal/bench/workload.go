@@ -2,11 +2,11 @@ package bench
 
 import (
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/waybill/waybill/internal/clientopt"
 )
 
 // Workload is what a run sends and how the clients are tuned. The zero value is not
@@ -107,32 +107,10 @@ func (w Workload) Validate() error {
 	return nil
 }
 
-func (w Workload) acks() (kgo.Acks, error) {
-	switch w.Acks {
-	case "all", "-1":
-		return kgo.AllISRAcks(), nil
-	case "1":
-		return kgo.LeaderAck(), nil
-	case "0":
-		return kgo.NoAck(), nil
-	}
-	return kgo.Acks{}, fmt.Errorf("acks %q: want all, 1 or 0", w.Acks)
-}
+func (w Workload) acks() (kgo.Acks, error) { return clientopt.Acks(w.Acks) }
 
 func (w Workload) compression() (kgo.CompressionCodec, error) {
-	switch strings.ToLower(w.Compression) {
-	case "", "none":
-		return kgo.NoCompression(), nil
-	case "gzip":
-		return kgo.GzipCompression(), nil
-	case "snappy":
-		return kgo.SnappyCompression(), nil
-	case "lz4":
-		return kgo.Lz4Compression(), nil
-	case "zstd":
-		return kgo.ZstdCompression(), nil
-	}
-	return kgo.CompressionCodec{}, fmt.Errorf("compression %q: want none, gzip, snappy, lz4 or zstd", w.Compression)
+	return clientopt.Compression(w.Compression)
 }
 
 // recordsPerSecond is the open-loop schedule's total record rate.
