@@ -30,8 +30,8 @@ const (
 // offsets read through the admin API are the same before and after the restart.
 func TestConsumerGroupCommittedOffsetsSurviveRebalancesAndRestart(t *testing.T) {
 	broker := testbroker.Start(t)
-	createTopic(t, broker.Addr(), groupTopic, groupPartitions)
-	producer := newClient(t, broker.Addr(), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	testbroker.CreateTopic(t, broker.Addr(), groupTopic, groupPartitions)
+	producer := testbroker.NewClient(t, broker.Addr(), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	ledger := newGroupLedger()
 	produced := 0
 	produceStep := func() {
@@ -175,7 +175,7 @@ func fetchCommittedOffsets(t *testing.T, addr string) map[int32]int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
-	adm := kadm.NewClient(openClient(t, addr))
+	adm := kadm.NewClient(testbroker.OpenClient(t, addr))
 	defer adm.Close()
 	fetched, err := adm.FetchOffsets(ctx, groupName)
 	if err == nil {

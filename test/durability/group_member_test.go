@@ -10,6 +10,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/waybill/waybill/internal/testbroker"
 )
 
 // groupMember is one consumer in a group: it polls, processes each record into the
@@ -35,7 +37,7 @@ type groupMember struct {
 func startGroupMember(t *testing.T, addr, group, topic, name string, ledger *groupLedger) *groupMember {
 	t.Helper()
 	m := &groupMember{name: name, t: t, ledger: ledger, exited: make(chan struct{}), owned: map[int32]bool{}}
-	m.cl = openClient(t, addr,
+	m.cl = testbroker.OpenClient(t, addr,
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),

@@ -21,10 +21,10 @@ func TestKill9DuringAcksAllProduceKeepsEveryAck(t *testing.T) {
 		recoverTimeout = 30 * time.Second
 	)
 	broker := testbroker.StartProcess(t, waybillBinary)
-	createTopic(t, broker.Addr(), topic, partitions)
+	testbroker.CreateTopic(t, broker.Addr(), topic, partitions)
 
 	// franz-go's defaults: acks=all, idempotent, unlimited retries.
-	producer := startBackgroundProducer(newClient(t, broker.Addr()), topic, "kill9")
+	producer := startBackgroundProducer(testbroker.NewClient(t, broker.Addr()), topic, "kill9")
 	defer producer.abandon() // ends the loop if a check fails midway
 
 	for cycle := 1; cycle <= cycles; cycle++ {

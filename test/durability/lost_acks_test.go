@@ -57,7 +57,7 @@ func TestLostAcksPlainProducerDuplicates(t *testing.T) {
 func produceThroughLostAcks(t *testing.T, topic string, producerOpts ...kgo.Opt) (deliveryAudit, faults.Stats) {
 	t.Helper()
 	broker := testbroker.Start(t)
-	createTopic(t, broker.Addr(), topic, lostAckPartitions)
+	testbroker.CreateTopic(t, broker.Addr(), topic, lostAckPartitions)
 	proxy, err := faults.NewProxy(broker.Addr(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func produceThroughLostAcks(t *testing.T, topic string, producerOpts ...kgo.Opt)
 		kgo.ProducerLinger(0),
 		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
 	}, producerOpts...)
-	ledger := produceWindowed(t, newClient(t, proxy.Addr(), opts...), topic, topic, lostAckValues, lostAckWindow, lostAckTimeout)
+	ledger := produceWindowed(t, testbroker.NewClient(t, proxy.Addr(), opts...), topic, topic, lostAckValues, lostAckWindow, lostAckTimeout)
 	stats := proxy.Stats()
 
 	audit := auditDelivery(ledger.ackedValues(), readAll(t, broker.Addr(), topic))

@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/waybill/waybill/internal/testbroker"
 )
 
 // readAll reads topic from the start of every partition up to the end offsets listed when
@@ -25,7 +27,7 @@ func readAll(t *testing.T, addr, topic string) map[string]int {
 			remaining[p] = end
 		}
 	}
-	cl := openClient(t, addr, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}))
+	cl := testbroker.OpenClient(t, addr, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}))
 	defer cl.Close()
 	found := map[string]int{}
 	for len(remaining) > 0 {
@@ -55,7 +57,7 @@ func readAll(t *testing.T, addr, topic string) map[string]int {
 // listEndOffsets returns each partition's end offset (the high watermark).
 func listEndOffsets(ctx context.Context, t *testing.T, addr, topic string) map[int32]int64 {
 	t.Helper()
-	adm := kadm.NewClient(openClient(t, addr))
+	adm := kadm.NewClient(testbroker.OpenClient(t, addr))
 	defer adm.Close()
 	listed, err := adm.ListEndOffsets(ctx, topic)
 	if err == nil {

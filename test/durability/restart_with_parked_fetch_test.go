@@ -23,9 +23,9 @@ func TestRestartIsNotHeldByADisconnectedConsumersLongPoll(t *testing.T) {
 		restartBound = 2 * time.Second
 	)
 	broker := testbroker.Start(t)
-	createTopic(t, broker.Addr(), topic, 1)
+	testbroker.CreateTopic(t, broker.Addr(), topic, 1)
 
-	consumer := openClient(t, broker.Addr())
+	consumer := testbroker.OpenClient(t, broker.Addr())
 	answered := make(chan struct{})
 	go func() {
 		defer close(answered)
@@ -68,7 +68,7 @@ func topicID(t *testing.T, addr, topic string) [16]byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	adm := kadm.NewClient(openClient(t, addr))
+	adm := kadm.NewClient(testbroker.OpenClient(t, addr))
 	defer adm.Close()
 	details, err := adm.ListTopics(ctx, topic)
 	if err == nil {

@@ -21,11 +21,11 @@ func TestAbandonedTransactionIsAbortedOnTimeout(t *testing.T) {
 	t.Parallel()
 	b := testbroker.Start(t)
 	const topic = "abandoned"
-	createTopic(t, b.Addr(), topic, 1)
-	plain := newClient(t, b.Addr())
+	testbroker.CreateTopic(t, b.Addr(), topic, 1)
+	plain := testbroker.NewClient(t, b.Addr())
 	producePlain(t, plain, topic, "before")
 
-	abandoned := openClient(t, b.Addr(),
+	abandoned := testbroker.OpenClient(t, b.Addr(),
 		kgo.TransactionalID("crashed-producer"),
 		kgo.TransactionTimeout(2*time.Second),
 	)

@@ -17,11 +17,11 @@ func TestReadCommittedSkipsAbortedTransactions(t *testing.T) {
 	t.Parallel()
 	b := testbroker.Start(t)
 	const topic = "interleaved"
-	createTopic(t, b.Addr(), topic, 1)
+	testbroker.CreateTopic(t, b.Addr(), topic, 1)
 
 	committer := newTransactionalClient(t, b.Addr(), "committer")
 	aborter := newTransactionalClient(t, b.Addr(), "aborter")
-	plain := newClient(t, b.Addr())
+	plain := testbroker.NewClient(t, b.Addr())
 
 	beginTxn(t, aborter)
 	beginTxn(t, committer)

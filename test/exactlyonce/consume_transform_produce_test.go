@@ -28,8 +28,8 @@ func TestConsumeTransformProduceThroughKill9(t *testing.T) {
 	killAfterCommitted := []int64{15, 35}
 
 	bp := testbroker.StartProcess(t, waybillBinary)
-	createTopic(t, bp.Addr(), input, 3)
-	createTopic(t, bp.Addr(), output, 3)
+	testbroker.CreateTopic(t, bp.Addr(), input, 3)
+	testbroker.CreateTopic(t, bp.Addr(), output, 3)
 	inputValues := prefillInput(t, bp.Addr(), input, inputRecords)
 
 	pipeline := &etlPipeline{
@@ -66,7 +66,7 @@ func TestConsumeTransformProduceThroughKill9(t *testing.T) {
 	elapsed := time.Since(started)
 	t.Logf("pipeline: %s in %v", pipeline.summary(kills), elapsed.Round(100*time.Millisecond))
 
-	reader := newClient(t, bp.Addr())
+	reader := testbroker.NewClient(t, bp.Addr())
 	waitAllStable(t, reader, output, 30*time.Second)
 	committed := readTopic(t, reader, output, readCommitted)
 	uncommitted := readTopic(t, reader, output, readUncommitted)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/waybill/waybill/internal/testbroker"
 )
 
 // crashMidTransaction makes the first transaction that reaches its end once
@@ -43,7 +45,7 @@ func crashMidTransaction(p *etlPipeline, thresholds []int64) <-chan chan struct{
 // prefillInput produces n unique values to topic, spread round-robin over its partitions.
 func prefillInput(t *testing.T, addr, topic string, n int) []string {
 	t.Helper()
-	cl := openClient(t, addr, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	cl := testbroker.OpenClient(t, addr, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
 	defer cl.Close()
 	values := make([]string, n)
 	var (

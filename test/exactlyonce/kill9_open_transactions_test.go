@@ -19,8 +19,8 @@ import (
 func TestOpenTransactionsSurviveKill9(t *testing.T) {
 	bp := testbroker.StartProcess(t, waybillBinary)
 	const topic = "open-at-kill"
-	createTopic(t, bp.Addr(), topic, 1)
-	plain := newClient(t, bp.Addr())
+	testbroker.CreateTopic(t, bp.Addr(), topic, 1)
+	plain := testbroker.NewClient(t, bp.Addr())
 	producePlain(t, plain, topic, "before")
 
 	committer := newTransactionalClient(t, bp.Addr(), "committed-before-kill")

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/waybill/waybill/internal/testbroker"
 )
 
 // committedWatcher follows a topic with a read_committed consumer and counts the
@@ -20,7 +22,7 @@ type committedWatcher struct {
 func watchCommitted(t *testing.T, addr, topic string) *committedWatcher {
 	t.Helper()
 	w := &committedWatcher{distinct: map[string]bool{}}
-	cl := openClient(t, addr,
+	cl := testbroker.OpenClient(t, addr,
 		kgo.ConsumeTopics(topic),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),

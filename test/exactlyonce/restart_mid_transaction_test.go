@@ -36,14 +36,14 @@ func TestRestartInTheMiddleOfTransactions(t *testing.T) {
 	t.Parallel()
 	b := testbroker.Start(t)
 	const topic = "restarted"
-	createTopic(t, b.Addr(), topic, 1)
+	testbroker.CreateTopic(t, b.Addr(), topic, 1)
 
 	committedBefore := newTransactionalClient(t, b.Addr(), "committed-before-restart")
 	abortedBefore := newTransactionalClient(t, b.Addr(), "aborted-before-restart")
 	commitAfter := newTransactionalClient(t, b.Addr(), "committed-after-restart")
 	abortAfter := newTransactionalClient(t, b.Addr(), "aborted-after-restart")
 	lastMinute := newTransactionalClient(t, b.Addr(), "committed-just-before-restart")
-	vanished := openClient(t, b.Addr(), kgo.TransactionalID("vanished-before-restart"),
+	vanished := testbroker.OpenClient(t, b.Addr(), kgo.TransactionalID("vanished-before-restart"),
 		kgo.TransactionTimeout(3*time.Second))
 
 	for _, cl := range []*kgo.Client{committedBefore, abortedBefore, commitAfter, abortAfter, lastMinute, vanished} {
@@ -63,7 +63,7 @@ func TestRestartInTheMiddleOfTransactions(t *testing.T) {
 
 	// The stable part ends where the first open transaction starts, once the markers of
 	// the two ended before it are written.
-	reader := newClient(t, b.Addr())
+	reader := testbroker.NewClient(t, b.Addr())
 	firstOpen := offsetOf(t, readTopic(t, reader, topic, readUncommitted)[0], "committed-after-0")
 	waitUntil(t, 10*time.Second, 20*time.Millisecond, "the LSO to reach the first open transaction", func() bool {
 		return listTopicOffsets(t, reader, topic).Stable[0] == firstOpen

@@ -28,7 +28,7 @@ func TestZombieProducerIsFenced(t *testing.T) {
 	t.Parallel()
 	b := testbroker.Start(t)
 	const topic = "fenced"
-	createTopic(t, b.Addr(), topic, 1)
+	testbroker.CreateTopic(t, b.Addr(), topic, 1)
 
 	zombie := newTransactionalClient(t, b.Addr(), "shared-id")
 	beginTxn(t, zombie)
@@ -62,7 +62,7 @@ func TestZombieProducerIsFenced(t *testing.T) {
 	}
 	endTxn(t, successor, kgo.TryCommit)
 
-	reader := newClient(t, b.Addr())
+	reader := testbroker.NewClient(t, b.Addr())
 	waitAllStable(t, reader, topic, 10*time.Second)
 	committed := countValues(readTopic(t, reader, topic, readCommitted)[0].Values())
 	for v := range committed {

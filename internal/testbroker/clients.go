@@ -1,4 +1,4 @@
-package durability_test
+package testbroker
 
 import (
 	"context"
@@ -9,16 +9,16 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// newClient connects a franz-go client to addr and closes it when the test ends.
-func newClient(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
+// NewClient connects a franz-go client to addr and closes it when the test ends.
+func NewClient(t testing.TB, addr string, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	cl := openClient(t, addr, opts...)
+	cl := OpenClient(t, addr, opts...)
 	t.Cleanup(cl.Close)
 	return cl
 }
 
-// openClient connects a franz-go client to addr; the caller closes it.
-func openClient(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
+// OpenClient connects a franz-go client to addr; the caller closes it.
+func OpenClient(t testing.TB, addr string, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr)}, opts...)...)
 	if err != nil {
@@ -27,12 +27,12 @@ func openClient(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
 	return cl
 }
 
-// createTopic creates topic with the given partitions and one replica.
-func createTopic(t *testing.T, addr, topic string, partitions int32) {
+// CreateTopic creates topic with the given partitions and one replica.
+func CreateTopic(t testing.TB, addr, topic string, partitions int32) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	adm := kadm.NewClient(openClient(t, addr))
+	adm := kadm.NewClient(OpenClient(t, addr))
 	defer adm.Close()
 	resp, err := adm.CreateTopic(ctx, partitions, 1, nil, topic)
 	if err == nil {
