@@ -5,6 +5,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"github.com/waybill/waybill/internal/cluster"
 	"github.com/waybill/waybill/internal/config"
 	"github.com/waybill/waybill/internal/group"
+	wlog "github.com/waybill/waybill/internal/log"
 	"github.com/waybill/waybill/internal/partition"
 	"github.com/waybill/waybill/internal/server"
 	"github.com/waybill/waybill/internal/txn"
@@ -158,9 +160,10 @@ func (b *Broker) maintain() {
 			return
 		case <-t.C:
 		}
-		b.replicas.each(func(tr *topicReplicas, p *partition.Partition) {
-			if err := p.Maintain(int64(b.cfg.Broker.ProducerIDExpirationMs)); err != nil {
-				b.log.Warn("retention failed", "topic", p.Topic(), "partition", p.Index(), "err", err)
+		b.replicas.each(func(p *partition.Partition) {
+			err := p.Maintain(int64(b.cfg.Broker.ProducerIDExpirationMs))
+			if err != nil && !errors.Is(err, wlog.ErrClosed) { // closed: deleted meanwhile
+				b.log.Warn("maintenance failed", "topic", p.Topic(), "partition", p.Index(), "err", err)
 			}
 		})
 	}

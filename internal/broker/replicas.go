@@ -48,16 +48,22 @@ func (m *replicas) get(topic string, index int32) *partition.Partition {
 	return tr.parts[index]
 }
 
-// each calls fn for every hosted partition.
-func (m *replicas) each(fn func(tr *topicReplicas, p *partition.Partition)) {
+// each calls fn for every hosted partition. fn runs without the lock (maintenance can
+// take long, and must not hold up topic creation); a partition deleted meanwhile answers
+// its calls with ErrClosed.
+func (m *replicas) each(fn func(p *partition.Partition)) {
 	m.mu.RLock()
-	defer m.mu.RUnlock()
+	var parts []*partition.Partition
 	for _, tr := range m.topics {
 		for _, p := range tr.parts {
 			if p != nil {
-				fn(tr, p)
+				parts = append(parts, p)
 			}
 		}
+	}
+	m.mu.RUnlock()
+	for _, p := range parts {
+		fn(p)
 	}
 }
 
