@@ -130,22 +130,12 @@ func (l *Log) finishCleanedFiles(s *segment) error {
 		suffix string
 		data   []byte
 	}{{indexSuffix, s.idx.mem}, {timeIndexSuffix, s.tidx.mem}} {
-		errs = append(errs, writeSyncedFile(l.fs, cleanedPath(l.dir, s.base, idx.suffix), idx.data))
+		errs = append(errs, vfs.WriteFile(l.fs, cleanedPath(l.dir, s.base, idx.suffix), idx.data))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("log: compact: writing segment %d: %w", s.base, err)
 	}
 	return nil
-}
-
-// writeSyncedFile creates path with data and fsyncs it.
-func writeSyncedFile(fsys vfs.FS, path string, data []byte) error {
-	f, err := fsys.Create(path)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	return errors.Join(err, f.Sync(), f.Close())
 }
 
 // retainBatch applies the compaction rules to one batch: it returns the bytes to keep

@@ -18,7 +18,7 @@ const (
 	logSuffix       = ".log"
 	indexSuffix     = ".index"
 	timeIndexSuffix = ".timeindex"
-	tmpSuffix       = ".tmp"
+	tmpSuffix       = vfs.TmpSuffix
 	checkpointName  = "checkpoint"
 	cleanMarkerName = "clean-shutdown"
 )
@@ -92,29 +92,9 @@ func readCheckpoint(fsys vfs.FS, dir string) (c checkpoint, found bool, err erro
 	return c, true, nil
 }
 
-// writeFileAtomic replaces dir/name with data durably: it writes a temporary file,
-// fsyncs it, renames it over name and fsyncs the directory.
+// writeFileAtomic replaces dir/name with data durably, directory included.
 func writeFileAtomic(fsys vfs.FS, dir, name string, data []byte) error {
-	tmp := filepath.Join(dir, name+tmpSuffix)
-	f, err := fsys.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := fsys.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	return fsys.SyncDir(dir)
+	return vfs.ReplaceFile(fsys, filepath.Join(dir, name), data, true)
 }
 
 func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }

@@ -115,7 +115,7 @@ func (l *Log) writeCleanedSidecars(base int64, g []view) error {
 				"suffix", sc.Suffix, "err", err)
 			continue
 		}
-		if err := writeSyncedFile(l.fs, cleanedPath(l.dir, base, sc.Suffix), merged); err != nil {
+		if err := vfs.WriteFile(l.fs, cleanedPath(l.dir, base, sc.Suffix), merged); err != nil {
 			return fmt.Errorf("log: compact: writing segment %d: %w", base, err)
 		}
 	}

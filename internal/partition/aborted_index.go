@@ -103,7 +103,7 @@ var (
 const (
 	txnIndexSuffix         = ".txnindex"
 	legacyIndexName        = "aborted.txnindex" // the partition-level file of older versions
-	abortedIndexTmpSuffix  = ".tmp"
+	abortedIndexTmpSuffix  = vfs.TmpSuffix
 	abortedIndexVersion    = 1
 	abortedIndexHeaderSize = 8
 	abortedEntrySize       = 28
@@ -245,21 +245,7 @@ func readTxnIndexFile(fsys vfs.FS, path string) (b []byte, missing bool, err err
 // caller fsyncs the directory.
 func (x *abortedIndex) writeTxnIndexFile(base int64, entries []AbortedTxn) error {
 	path := x.path(base)
-	tmp := path + abortedIndexTmpSuffix
-	f, err := x.fs.Create(tmp)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(encodeAbortedIndex(entries))
-	if err == nil {
-		err = f.Sync()
-	}
-	err = errors.Join(err, f.Close())
-	if err == nil {
-		err = x.fs.Rename(tmp, path)
-	}
-	if err != nil {
-		x.fs.Remove(tmp)
+	if err := vfs.ReplaceFile(x.fs, path, encodeAbortedIndex(entries), false); err != nil {
 		return fmt.Errorf("partition: writing aborted-transaction index %s: %w", path, err)
 	}
 	return nil

@@ -25,7 +25,7 @@ var (
 
 const (
 	snapshotSuffix   = ".snapshot"
-	tmpSuffix        = ".tmp"
+	tmpSuffix        = vfs.TmpSuffix
 	snapshotVersion  = 1
 	snapshotsKept    = 2
 	crcOffset        = 6
@@ -47,33 +47,10 @@ func SnapshotName(endOffset int64) string { return fmt.Sprintf("%020d%s", endOff
 // snapshotsKept snapshots and any leftover temporary files.
 func (s *State) WriteSnapshot(fsys vfs.FS, dir string, endOffset int64) error {
 	final := filepath.Join(dir, SnapshotName(endOffset))
-	tmp := final + tmpSuffix
-	if err := writeSynced(fsys, tmp, s.encode(endOffset)); err != nil {
-		return fmt.Errorf("producers: write snapshot: %w", err)
-	}
-	if err := fsys.Rename(tmp, final); err != nil {
-		return fmt.Errorf("producers: write snapshot: %w", err)
-	}
-	if err := fsys.SyncDir(dir); err != nil {
+	if err := vfs.ReplaceFile(fsys, final, s.encode(endOffset), true); err != nil {
 		return fmt.Errorf("producers: write snapshot: %w", err)
 	}
 	return prune(fsys, dir)
-}
-
-func writeSynced(fsys vfs.FS, name string, data []byte) error {
-	f, err := fsys.Create(name)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // prune removes old snapshots and temporary files. Their removal need not be durable:
