@@ -26,5 +26,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newServeCmd())
 	root.AddCommand(clientCommands()...)
 	root.AddCommand(newBenchCmd())
+	root.AddCommand(newLabCmd())
 	return root
 }

@@ -1,92 +1,55 @@
-// Package faults injects the failures the delivery lab and the tests need: a Kafka-aware
-// TCP proxy that drops requests or responses and cuts connections, chosen by API key and
-// count. Brokers behind the proxy are advertised through it: Metadata, FindCoordinator and
-// DescribeCluster answers are rewritten so that clients never bypass it.
 package faults
 
 import (
-	"encoding/binary"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"sync"
-
-	"github.com/twmb/franz-go/pkg/kmsg"
+	"time"
 )
 
-// Direction says which way a frame travels.
-type Direction int
+// dialTimeout bounds a proxy's connection attempt to its broker.
+const dialTimeout = 5 * time.Second
 
-const (
-	ToBroker Direction = iota // a request
-	ToClient                  // a response
-)
-
-func (d Direction) String() string {
-	if d == ToBroker {
-		return "request"
-	}
-	return "response"
-}
-
-// Action is what a rule does to a frame.
-type Action int
-
-const (
-	Pass Action = iota
-	// Drop swallows the frame and cuts the connection, as a network failure would: the
-	// client learns nothing about the request's fate (a lost ack when it is a response).
-	Drop
-	// Cut closes the connection before the frame is forwarded.
-	Cut
-)
-
-// Rule decides the fate of frames. It is called for every frame with the API key of its
-// request, in arrival order per connection; rules are shared by all connections.
-type Rule func(dir Direction, apiKey int16) Action
-
-// DropNth drops the n-th (1-based) and following frames of apiKey in dir, count of them.
-func DropNth(dir Direction, apiKey int16, n, count int) Rule {
-	var mu sync.Mutex
-	seen := 0
-	return func(d Direction, k int16) Action {
-		if d != dir || k != apiKey {
-			return Pass
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		seen++
-		if seen >= n && seen < n+count {
-			return Drop
-		}
-		return Pass
-	}
-}
-
-// Proxy forwards one listener to one broker.
+// Proxy forwards one 127.0.0.1 listener to one broker, judging every frame with its Rule
+// as it reads it; delivery may come later (Delay, Pause).
+//
+// Lock order: judgeMu before mu. Observers run under judgeMu only, so they may call the
+// proxy's methods, all but Close (which waits for the goroutine running the observer).
 type Proxy struct {
-	target string
-	ln     net.Listener
-	log    *slog.Logger
+	ln   net.Listener
+	log  *slog.Logger
+	node int32 // Event.Node
+	// advertise maps a broker in a Metadata, FindCoordinator or DescribeCluster response
+	// to the address clients should use; nil maps every broker to this proxy.
+	advertise func(node int32, host string, port int32) (string, int32)
 
-	mu     sync.Mutex
-	rule   Rule
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
-	stats  Stats
+	// judgeMu serialises judging: the rule and the observers see the frames of all
+	// connections one at a time, in one order.
+	judgeMu sync.Mutex
+
+	mu        sync.Mutex
+	target    string
+	rule      Rule
+	observers observerSet
+	conns     map[uint64]*conn
+	nextConn  uint64
+	resumed   chan struct{} // non-nil while paused; Resume closes it
+	closed    bool
+	done      chan struct{} // closed by Close
+	stats     Stats
+	wg        sync.WaitGroup
 }
 
-// Stats counts what the proxy did.
-type Stats struct {
-	Forwarded, Dropped, Cut int
-}
-
-// NewProxy listens on 127.0.0.1 and forwards to target (host:port).
+// NewProxy listens on 127.0.0.1 and forwards to target (host:port). Every broker address
+// in responses (Metadata, FindCoordinator, DescribeCluster, leader hints) is rewritten to
+// the proxy's, which suits one broker; a cluster needs NewClusterProxy. A nil logger
+// discards.
 func NewProxy(target string, logger *slog.Logger) (*Proxy, error) {
+	return newProxy(target, logger, -1, nil)
+}
+
+func newProxy(target string, logger *slog.Logger, node int32, advertise func(int32, string, int32) (string, int32)) (*Proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -94,7 +57,17 @@ func NewProxy(target string, logger *slog.Logger) (*Proxy, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	p := &Proxy{target: target, ln: ln, log: logger, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{
+		ln:        ln,
+		log:       logger,
+		node:      node,
+		advertise: advertise,
+		target:    target,
+		conns:     map[uint64]*conn{},
+		done:      make(chan struct{}),
+		stats:     Stats{Requests: map[int16]int{}},
+	}
+	p.wg.Add(1)
 	go p.accept()
 	return p, nil
 }
@@ -102,226 +75,177 @@ func NewProxy(target string, logger *slog.Logger) (*Proxy, error) {
 // Addr is the proxy's listener address; give it to clients as the bootstrap server.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
-// SetRule replaces the rule (nil passes everything).
+// Target is the broker address new connections go to.
+func (p *Proxy) Target() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.target
+}
+
+// SetTarget sends later connections to addr, for a broker that restarted on another
+// port. Open connections keep their broker; CutAll ends them.
+func (p *Proxy) SetTarget(addr string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.target = addr
+}
+
+// SetRule replaces the rule for the frames read from now on (nil passes everything).
 func (p *Proxy) SetRule(r Rule) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.rule = r
 }
 
+// Observe registers fn to be called with every frame the proxy judges, whatever the
+// verdict, and returns a function that unregisters it. Calls are synchronous and one at
+// a time, in the order the rule saw the frames, outside the proxy's mutex: a slow
+// observer slows the traffic, and fn may call the proxy's methods except Close.
+func (p *Proxy) Observe(fn func(Event)) (stop func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	id := p.observers.add(fn)
+	return func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.observers.remove(id)
+	}
+}
+
 // Stats returns the counts so far.
 func (p *Proxy) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.stats
+	s := p.stats.clone()
+	s.Open = len(p.conns)
+	return s
 }
 
-// CutAll closes every open connection.
+// CutAll closes every open connection, and those held by Pause, at once: frames queued
+// in the proxy (delayed or held) are lost with them.
 func (p *Proxy) CutAll() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	for c := range p.conns {
-		c.Close()
+	conns := make([]*conn, 0, len(p.conns))
+	for _, c := range p.conns {
+		conns = append(conns, c)
+	}
+	p.mu.Unlock()
+	for _, c := range conns {
+		c.close()
 	}
 }
 
-// Close stops the proxy and closes its connections.
+// Pause holds traffic as a paused broker would seem from the network: connections stay
+// open, the proxy keeps reading and judging frames (up to a queue of 64 per connection
+// and direction, then TCP pushes back) but delivers none in either direction, and new
+// connections are accepted but not yet connected to the broker. Resume delivers what
+// was held, in order. A frame already being written when Pause is called still
+// arrives. Pausing a paused proxy does nothing.
+func (p *Proxy) Pause() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.resumed == nil {
+		p.resumed = make(chan struct{})
+	}
+}
+
+// Resume ends a Pause.
+func (p *Proxy) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.resumed != nil {
+		close(p.resumed)
+		p.resumed = nil
+	}
+}
+
+// Close stops the proxy, closes its connections and waits for their goroutines.
 func (p *Proxy) Close() {
 	p.mu.Lock()
-	p.closed = true
-	p.ln.Close()
-	for c := range p.conns {
-		c.Close()
+	if !p.closed {
+		p.closed = true
+		close(p.done)
+		p.ln.Close()
 	}
 	p.mu.Unlock()
+	p.CutAll()
 	p.wg.Wait()
 }
 
+// waitResumed returns once the proxy is not paused, or false if done (the connection's)
+// or the proxy closed first.
+func (p *Proxy) waitResumed(done <-chan struct{}) bool {
+	for {
+		p.mu.Lock()
+		ch := p.resumed
+		p.mu.Unlock()
+		if ch == nil {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-done:
+			return false
+		case <-p.done:
+			return false
+		}
+	}
+}
+
 func (p *Proxy) accept() {
+	defer p.wg.Done()
 	for {
 		client, err := p.ln.Accept()
 		if err != nil {
 			return
 		}
-		broker, err := net.Dial("tcp", p.target)
-		if err != nil {
-			p.log.Warn("proxy: dialing broker", "target", p.target, "err", err)
-			client.Close()
-			continue
-		}
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
 			client.Close()
-			broker.Close()
 			return
 		}
-		p.conns[client], p.conns[broker] = struct{}{}, struct{}{}
+		p.nextConn++
+		c := newConn(p.nextConn, client)
+		p.conns[c.id] = c
+		p.stats.Conns++
 		p.wg.Add(1)
 		p.mu.Unlock()
-		go p.pipe(client, broker)
+		go p.serve(c)
 	}
 }
 
-// pipe runs one proxied connection: requests one way, responses the other, with the
-// request's key and version remembered by correlation id so responses can be judged and
-// rewritten.
-func (p *Proxy) pipe(client, broker net.Conn) {
-	defer p.wg.Done()
-	var inflight sync.Map // correlation id → [2]int16{key, version}
-	done := make(chan struct{}, 2)
-	closeBoth := func() {
-		client.Close()
-		broker.Close()
-	}
-	go func() {
-		defer func() { done <- struct{}{} }()
-		err := p.copyFrames(client, broker, ToBroker, func(frame []byte) ([]byte, int16, error) {
-			if len(frame) < 8 {
-				return nil, 0, errors.New("short request header")
-			}
-			key := int16(binary.BigEndian.Uint16(frame[0:]))
-			version := int16(binary.BigEndian.Uint16(frame[2:]))
-			inflight.Store(int32(binary.BigEndian.Uint32(frame[4:])), [2]int16{key, version})
-			return frame, key, nil
-		})
-		p.log.Debug("proxy: request side ended", "err", err)
-		closeBoth()
-	}()
-	go func() {
-		defer func() { done <- struct{}{} }()
-		err := p.copyFrames(broker, client, ToClient, func(frame []byte) ([]byte, int16, error) {
-			if len(frame) < 4 {
-				return nil, 0, errors.New("short response header")
-			}
-			v, ok := inflight.LoadAndDelete(int32(binary.BigEndian.Uint32(frame[0:])))
-			if !ok {
-				return nil, 0, errors.New("response to an unknown correlation id")
-			}
-			kv := v.([2]int16)
-			out, err := p.rewriteAddresses(frame, kv[0], kv[1])
-			return out, kv[0], err
-		})
-		p.log.Debug("proxy: response side ended", "err", err)
-		closeBoth()
-	}()
-	<-done
-	<-done
+// judge gives the verdict on one frame: forced if set (a black-holed direction), else the
+// rule's. It counts the frame and shows it to the observers.
+func (p *Proxy) judge(f Frame, corr int32, body []byte, forced *Action) Action {
+	p.judgeMu.Lock()
+	defer p.judgeMu.Unlock()
 	p.mu.Lock()
-	delete(p.conns, client)
-	delete(p.conns, broker)
+	rule, observers := p.rule, p.observers.list
 	p.mu.Unlock()
-}
 
-// copyFrames forwards size-prefixed frames from src to dst, applying the rule.
-func (p *Proxy) copyFrames(src, dst net.Conn, dir Direction, inspect func([]byte) ([]byte, int16, error)) error {
-	var size [4]byte
-	for {
-		if _, err := io.ReadFull(src, size[:]); err != nil {
-			return err
-		}
-		n := binary.BigEndian.Uint32(size[:])
-		if n > 1<<30 {
-			return fmt.Errorf("frame of %d bytes", n)
-		}
-		frame := make([]byte, n)
-		if _, err := io.ReadFull(src, frame); err != nil {
-			return err
-		}
-		out, key, err := inspect(frame)
-		if err != nil {
-			return err
-		}
-		p.mu.Lock()
-		action := Pass
-		if p.rule != nil {
-			action = p.rule(dir, key)
-		}
-		switch action {
-		case Drop:
-			p.stats.Dropped++
-		case Cut:
-			p.stats.Cut++
-		default:
-			p.stats.Forwarded++
-		}
-		p.mu.Unlock()
-		if action != Pass {
-			p.log.Debug("proxy: fault", "dir", dir, "api", kmsg.NameForKey(key), "action", action)
-			return fmt.Errorf("fault injected on %s %s", kmsg.NameForKey(key), dir)
-		}
-		binary.BigEndian.PutUint32(size[:], uint32(len(out)))
-		if _, err := dst.Write(append(size[:], out...)); err != nil {
-			return err
-		}
+	var act Action
+	switch {
+	case forced != nil:
+		act = *forced
+	case rule != nil:
+		act = rule(f)
 	}
-}
-
-// rewriteAddresses points broker addresses in Metadata, FindCoordinator and
-// DescribeCluster responses at the proxy.
-func (p *Proxy) rewriteAddresses(frame []byte, key, version int16) ([]byte, error) {
-	switch kmsg.Key(key) {
-	case kmsg.Metadata, kmsg.FindCoordinator, kmsg.DescribeCluster:
-	default:
-		return frame, nil
+	p.mu.Lock()
+	p.stats.count(act.Kind)
+	if f.Dir == ToBroker {
+		p.stats.Requests[f.APIKey]++
 	}
-	resp := kmsg.ResponseForKey(key)
-	resp.SetVersion(version)
-	body := frame[4:]
-	if resp.IsFlexible() {
-		var err error
-		if body, err = skipTags(body); err != nil {
-			return nil, err
-		}
+	p.mu.Unlock()
+	if act.Kind != Pass {
+		p.log.Debug("proxy: fault", "conn", f.Conn, "dir", f.Dir, "api", f.APIKey, "action", act.Kind, "delay", act.Delay)
 	}
-	if err := resp.ReadFrom(body); err != nil {
-		return nil, fmt.Errorf("decoding %s response: %w", kmsg.NameForKey(key), err)
+	if len(observers) > 0 {
+		ev := Event{
+			Time: time.Now(), Node: p.node, Conn: f.Conn, Dir: f.Dir, APIKey: f.APIKey,
+			Version: f.Version, Correlation: corr, Action: act.Kind, Frame: body,
+		}
+		call(observers, ev)
 	}
-	host, portStr, _ := net.SplitHostPort(p.Addr())
-	port64, _ := strconv.Atoi(portStr)
-	port := int32(port64)
-	switch r := resp.(type) {
-	case *kmsg.MetadataResponse:
-		for i := range r.Brokers {
-			r.Brokers[i].Host, r.Brokers[i].Port = host, port
-		}
-	case *kmsg.FindCoordinatorResponse:
-		if r.NodeID >= 0 {
-			r.Host, r.Port = host, port
-		}
-		for i := range r.Coordinators {
-			if r.Coordinators[i].NodeID >= 0 {
-				r.Coordinators[i].Host, r.Coordinators[i].Port = host, port
-			}
-		}
-	case *kmsg.DescribeClusterResponse:
-		for i := range r.Brokers {
-			r.Brokers[i].Host, r.Brokers[i].Port = host, port
-		}
-	}
-	out := append([]byte(nil), frame[:4]...)
-	if resp.IsFlexible() {
-		out = append(out, 0)
-	}
-	return resp.AppendTo(out), nil
-}
-
-func skipTags(b []byte) ([]byte, error) {
-	count, n := binary.Uvarint(b)
-	if n <= 0 {
-		return nil, errors.New("bad tagged fields")
-	}
-	b = b[n:]
-	for i := uint64(0); i < count; i++ {
-		if _, n = binary.Uvarint(b); n <= 0 {
-			return nil, errors.New("bad tagged fields")
-		}
-		b = b[n:]
-		size, n := binary.Uvarint(b)
-		if n <= 0 || size > uint64(len(b)-n) {
-			return nil, errors.New("bad tagged fields")
-		}
-		b = b[n+int(size):]
-	}
-	return b, nil
+	return act
 }

@@ -84,6 +84,48 @@ func (m *MemFS) CrashClone() *MemFS {
 	return c
 }
 
+// Clone returns a new MemFS holding everything written so far, synced or not: what a
+// process crash leaves behind, since the kernel's page cache outlives the process. The
+// clone keeps the durability state too (which names and bytes were synced), so a power
+// loss after the process crash (CrashClone of the clone) still loses what was never
+// synced. The receiver is unchanged, and goroutines still writing to it (the crashed
+// process's last gasps) cannot disturb the clone.
+func (m *MemFS) Clone() *MemFS {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := NewMem()
+	copied := map[*memNode]*memNode{} // a node under two names (or live and durable) stays one
+	clone := func(n *memNode) *memNode {
+		if cn, ok := copied[n]; ok {
+			return cn
+		}
+		n.mu.Lock()
+		data := append([]byte(nil), n.data...)
+		var synced []byte
+		if len(n.synced) > 0 && len(n.data) >= len(n.synced) && &n.synced[0] == &n.data[0] {
+			synced = data[:len(n.synced):len(n.synced)] // aliased in the original: alias here too
+		} else {
+			synced = append([]byte(nil), n.synced...)
+		}
+		cn := &memNode{data: data, synced: synced, modTime: n.modTime}
+		n.mu.Unlock()
+		copied[n] = cn
+		return cn
+	}
+	copyDirs := func(from, to map[string]map[string]*memNode) {
+		for dir, names := range from {
+			cd := make(map[string]*memNode, len(names))
+			for name, n := range names {
+				cd[name] = clone(n)
+			}
+			to[dir] = cd
+		}
+	}
+	copyDirs(m.live, c.live)
+	copyDirs(m.durable, c.durable)
+	return c
+}
+
 func splitPath(name string) (dir, base string) {
 	name = filepath.Clean("/" + name)
 	return filepath.Dir(name), filepath.Base(name)

@@ -65,6 +65,57 @@ func TestMemCrashDropsUnsyncedData(t *testing.T) {
 	}
 }
 
+// TestMemCloneKeepsUnsyncedData: a process crash (Clone) keeps every byte and name
+// written, synced or not, while a power loss of the clone still drops the unsynced ones.
+func TestMemCloneKeepsUnsyncedData(t *testing.T) {
+	m := NewMem()
+	if err := m.MkdirAll("/d"); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := m.Create("/d/a")
+	mustWrite(t, a, "synced")
+	a.Sync()
+	m.SyncDir("/d")
+	mustWrite(t, a, "+unsynced")
+	b, _ := m.Create("/d/b") // a name never made durable
+	mustWrite(t, b, "new")
+
+	c := m.Clone()
+	if got := readAll(t, c, "/d/a"); string(got) != "synced+unsynced" {
+		t.Fatalf("clone of a: %q", got)
+	}
+	if got := readAll(t, c, "/d/b"); string(got) != "new" {
+		t.Fatalf("clone of unsynced name b: %q", got)
+	}
+	// The clone remembers what was durable: a power loss after the process crash.
+	lost := c.CrashClone()
+	if got := readAll(t, lost, "/d/a"); string(got) != "synced" {
+		t.Fatalf("power loss after clone: a = %q, want the synced prefix", got)
+	}
+	if names, _ := lost.List("/d"); !equal(names, []string{"a"}) {
+		t.Fatalf("power loss after clone: names %v", names)
+	}
+	// Clone and original are independent from now on.
+	mustWrite(t, a, "!")
+	if got := readAll(t, c, "/d/a"); string(got) != "synced+unsynced" {
+		t.Fatalf("write to the original reached the clone: %q", got)
+	}
+	ca, err := c.OpenAppend("/d/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, ca, "?")
+	if err := ca.Truncate(2); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, m, "/d/a"); string(got) != "synced+unsynced!" {
+		t.Fatalf("write to the clone reached the original: %q", got)
+	}
+	if got := readAll(t, c.CrashClone(), "/d/a"); string(got) != "synced" {
+		t.Fatalf("unsynced truncate in the clone reached its durable state: %q", got)
+	}
+}
+
 func TestMemTruncateBelowSyncedKeepsDurableContent(t *testing.T) {
 	m := NewMem()
 	f, _ := m.Create("/a")

@@ -1,0 +1,375 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/waybill/waybill/internal/lab"
+)
+
+func newLabCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "The delivery lab: see what each delivery setting does under faults",
+		Long: `The delivery lab runs real producers and consumers (franz-go) against a broker while
+it injects faults, then reads everything back and counts what was lost, duplicated,
+reordered, read although aborted, or processed zero times or twice.
+
+  run      the guarantee matrix against Waybill brokers it starts itself
+  verify   the same workload and checker against any Kafka-compatible cluster
+  ui       the web console with the interactive delivery simulator`,
+	}
+	cmd.AddCommand(newLabRunCmd(), newLabVerifyCmd())
+	return cmd
+}
+
+// labOptions are the flags run and verify share.
+type labOptions struct {
+	quick       bool
+	values      int
+	seed        int64
+	rows        string
+	faults      string
+	cellTimeout time.Duration
+	jsonOut     string
+	markdownOut string
+	htmlOut     string
+	noProgress  bool
+	logLevel    string
+}
+
+func (o *labOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.BoolVar(&o.quick, "quick", false, "small cells (200 values each) so the whole matrix takes under 2 minutes")
+	f.IntVar(&o.values, "values", 1000, "distinct values the producer delivers in each cell")
+	f.Int64Var(&o.seed, "seed", 0, "makes a run reproducible: which frames faults hit and the topic names (default: random, printed)")
+	f.StringVar(&o.rows, "settings", "", "comma-separated rows to run: "+rowIDs()+" (default: all)")
+	f.StringVar(&o.faults, "faults", "", "comma-separated faults to run: "+faultIDs()+" (default: all)")
+	f.DurationVar(&o.cellTimeout, "cell-timeout", time.Minute, "upper bound on each cell")
+	f.StringVar(&o.jsonOut, "json", "", "also write the report as JSON to this file (- for stdout instead of the table)")
+	f.StringVar(&o.markdownOut, "markdown", "", "also write the report as Markdown to this file (- for stdout)")
+	f.StringVar(&o.htmlOut, "html", "", "also write the report as a self-contained HTML page with charts to this file")
+	f.BoolVar(&o.noProgress, "no-progress", false, "no progress bar on stderr")
+	f.StringVar(&o.logLevel, "log-level", "error", "log level of the brokers and the lab: debug, info, warn or error")
+}
+
+func rowIDs() string {
+	var ids []string
+	for _, r := range lab.Rows {
+		ids = append(ids, r.ID)
+	}
+	return strings.Join(ids, ", ")
+}
+
+func faultIDs() string {
+	var ids []string
+	for _, f := range lab.Faults {
+		ids = append(ids, f.ID)
+	}
+	return strings.Join(ids, ", ")
+}
+
+// matrixConfig turns the flags into the rows, faults and cell size of a run.
+func (o *labOptions) matrixConfig(cmd *cobra.Command, logger *slog.Logger) (lab.MatrixConfig, error) {
+	var mc lab.MatrixConfig
+	if o.quick && !cmd.Flags().Changed("values") {
+		o.values = 200
+	}
+	if o.values <= 0 {
+		return mc, fmt.Errorf("--values must be positive")
+	}
+	if !cmd.Flags().Changed("seed") {
+		o.seed = rand.Int64N(1_000_000)
+	}
+	for _, id := range splitList(o.rows) {
+		row, ok := lab.RowByID(id)
+		if !ok {
+			return mc, fmt.Errorf("unknown settings %q: choose from %s", id, rowIDs())
+		}
+		mc.Rows = append(mc.Rows, row)
+	}
+	for _, id := range splitList(o.faults) {
+		f, ok := lab.FaultByID(id)
+		if !ok {
+			return mc, fmt.Errorf("unknown fault %q: choose from %s", id, faultIDs())
+		}
+		mc.Faults = append(mc.Faults, f)
+	}
+	mc.Cell = lab.CellConfig{Values: o.values, Partitions: 3, Timeout: o.cellTimeout, Seed: o.seed, Logger: logger}
+	return mc, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func labLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// runMatrix runs the matrix with a progress bar, writes the report in every format asked
+// for, and fails when a guarantee was violated or a cell could not run.
+func (o *labOptions) runMatrix(cmd *cobra.Command, mc lab.MatrixConfig) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	stderr := cmd.ErrOrStderr()
+	fmt.Fprintf(stderr, "seed %d (rerun with --seed %d)\n", o.seed, o.seed)
+	if !o.noProgress {
+		mc.Progress = progressBar(stderr)
+	}
+	rep := lab.RunMatrix(ctx, mc)
+	stdout := cmd.OutOrStdout()
+	if o.jsonOut != "-" && o.markdownOut != "-" {
+		if err := rep.WriteTable(stdout); err != nil {
+			return err
+		}
+	}
+	outputs := []struct {
+		path  string
+		write func(io.Writer) error
+	}{{o.jsonOut, rep.WriteJSON}, {o.markdownOut, rep.WriteMarkdown}, {o.htmlOut, rep.WriteHTML}}
+	for _, out := range outputs {
+		if err := writeOutput(stdout, out.path, out.write); err != nil {
+			return err
+		}
+	}
+	if err := matrixError(rep); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// matrixError is the run's failure: a violated guarantee, or a cell that could not run.
+// Expected weaknesses that did not show are flagged in the report but are no failure.
+func matrixError(rep *lab.Report) error {
+	violated, broken := rep.Count(lab.Violated), rep.Count(lab.Broken)
+	switch {
+	case violated > 0 && broken > 0:
+		return fmt.Errorf("%d of %d cells violated a guarantee and %d failed to run", violated, len(rep.Cells), broken)
+	case violated > 0:
+		return fmt.Errorf("%d of %d cells violated a guarantee", violated, len(rep.Cells))
+	case broken > 0:
+		return fmt.Errorf("%d of %d cells failed to run", broken, len(rep.Cells))
+	}
+	return nil
+}
+
+func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) error {
+	switch path {
+	case "":
+		return nil
+	case "-":
+		return write(stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// progressBar redraws one line on a terminal, and prints a line per finished cell
+// otherwise (a log file, CI).
+func progressBar(w io.Writer) func(done, total int, running string, last *lab.CellResult) {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil {
+			tty = st.Mode()&os.ModeCharDevice != 0
+		}
+	}
+	start := time.Now()
+	return func(done, total int, running string, last *lab.CellResult) {
+		const width = 30
+		filled := done * width / max(total, 1)
+		bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
+		elapsed := time.Since(start).Round(time.Second)
+		switch {
+		case tty && last == nil:
+			fmt.Fprintf(w, "\r\033[K%s %d/%d %s  %s", bar, done, total, elapsed, running)
+		case tty && done == total:
+			fmt.Fprintf(w, "\r\033[K%s %d/%d %s\n", bar, done, total, elapsed)
+		case !tty && last != nil:
+			fmt.Fprintf(w, "[%d/%d %s] %s × %s: %s (%s)\n", done, total, elapsed, last.Row, last.Fault, last.Short(), last.Duration.Round(10*time.Millisecond))
+		}
+	}
+}
+
+func newLabRunCmd() *cobra.Command {
+	var o labOptions
+	var binary, dataDir string
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the guarantee matrix: delivery settings × faults against Waybill",
+		Long: `Run the guarantee matrix. Each row is a delivery setting (acks=0; acks=1 with retries;
+acks=all with retries; acks=all idempotent; transactional) with the consumer strategy
+of its guarantee (commit before processing, commit after processing, or transactional
+consume-transform-produce). Each column is a fault: none, a lost ack, a dropped request,
+a connection cut mid-batch, a broker kill -9 and restart, a power loss with durable acks
+on and off, a zombie producer, a producer crash mid-transaction, a consumer crash before
+and after its commit.
+
+Every cell runs on a fresh topic: a producer delivers unique values, a consumer group
+processes them, the fault strikes, then everything is read back and checked. The cell
+shows what was observed (✓ as expected, ✗ a guarantee was violated, ? an expected
+weakness did not show); the lines below the table explain every disagreement.
+
+The brokers run in this process on an in-memory disk that can lose power, except for the
+kill -9 column, which runs the waybill binary as a child process and kills it. The exit
+status is 1 when a guarantee was violated or a cell failed to run.`,
+		Example: `  waybill lab run --quick
+  waybill lab run --seed 42 --html matrix.html --json matrix.json
+  waybill lab run --settings acks-1,idempotent --faults lost-ack,kill-9 --values 5000
+  waybill lab run --quick --markdown - > matrix.md`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := labLogger(o.logLevel)
+			if err != nil {
+				return err
+			}
+			mc, err := o.matrixConfig(cmd, logger)
+			if err != nil {
+				return err
+			}
+			if binary == "" {
+				if binary, err = os.Executable(); err != nil {
+					return err
+				}
+			}
+			if dataDir == "" {
+				if dataDir, err = os.MkdirTemp("", "waybill-lab-"); err != nil {
+					return err
+				}
+				defer os.RemoveAll(dataDir)
+			}
+			targets := newLabTargets(dataDir, binary, logger)
+			defer targets.close()
+			mc.Target = targets.forFault
+			return o.runMatrix(cmd, mc)
+		},
+	}
+	o.addFlags(cmd)
+	cmd.Flags().StringVar(&binary, "broker-binary", "", "the waybill binary the kill -9 column runs (default: this executable)")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "where the brokers keep their metadata and the process broker its data (default: a temporary directory, removed after)")
+	return cmd
+}
+
+// labTargets starts the brokers of a matrix run when a cell first needs them.
+type labTargets struct {
+	dir, binary string
+	logger      *slog.Logger
+	node        *lab.NodeTarget
+	process     *lab.ProcessTarget
+	failed      map[string]error
+}
+
+func newLabTargets(dir, binary string, logger *slog.Logger) *labTargets {
+	return &labTargets{dir: dir, binary: binary, logger: logger, failed: map[string]error{}}
+}
+
+func (t *labTargets) forFault(f lab.Fault) lab.Target {
+	if f.ID == "kill-9" {
+		if t.process == nil && t.failed["process"] == nil {
+			p, err := lab.NewProcessTarget(t.binary, t.dir+"/process", t.logger)
+			if err != nil {
+				t.failed["process"] = err
+				t.logger.Error("lab: starting the broker process", "binary", t.binary, "err", err)
+				return nil
+			}
+			t.process = p
+		}
+		if t.process == nil {
+			return nil
+		}
+		return t.process
+	}
+	if t.node == nil && t.failed["node"] == nil {
+		n, err := lab.NewNodeTarget(t.dir+"/node", t.logger)
+		if err != nil {
+			t.failed["node"] = err
+			t.logger.Error("lab: starting the in-process broker", "err", err)
+			return nil
+		}
+		t.node = n
+	}
+	if t.node == nil {
+		return nil
+	}
+	return t.node
+}
+
+func (t *labTargets) close() {
+	if t.node != nil {
+		t.node.Close()
+	}
+	if t.process != nil {
+		t.process.Close()
+	}
+}
+
+func newLabVerifyCmd() *cobra.Command {
+	var o labOptions
+	var bootstrap string
+	cmd := &cobra.Command{
+		Use:   "verify --bootstrap host:port,...",
+		Short: "Audit any Kafka-compatible cluster with the lab's workload and checker",
+		Long: `Audit a Kafka-compatible cluster: the same settings, workloads and checker as
+'waybill lab run', with a fault proxy placed between the clients and each of the
+cluster's brokers for the network faults (lost ack, dropped request, connection cut,
+zombie producer, producer and consumer crashes). Broker faults (kill -9, power loss) need
+control of the brokers and are skipped.
+
+The cluster must allow creating topics (lab-* names, 3 partitions, the broker's default
+replication factor), consumer groups and transactions. The exit status is 1 when a
+guarantee the cluster's clients were promised was violated.`,
+		Example: `  waybill lab verify --bootstrap 127.0.0.1:9092
+  waybill lab verify --bootstrap k1:9092,k2:9092,k3:9092 --values 5000 --html audit.html
+  waybill lab verify --bootstrap 127.0.0.1:9092 --settings idempotent,transactional --faults lost-ack,zombie`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if bootstrap == "" {
+				return fmt.Errorf("--bootstrap is required")
+			}
+			logger, err := labLogger(o.logLevel)
+			if err != nil {
+				return err
+			}
+			mc, err := o.matrixConfig(cmd, logger)
+			if err != nil {
+				return err
+			}
+			target, err := lab.NewClusterTarget(bootstrap, logger)
+			if err != nil {
+				return fmt.Errorf("reaching the cluster at %s: %w", bootstrap, err)
+			}
+			defer target.Close()
+			mc.Target = func(lab.Fault) lab.Target { return target }
+			return o.runMatrix(cmd, mc)
+		},
+	}
+	o.addFlags(cmd)
+	cmd.Flags().StringVar(&bootstrap, "bootstrap", "", "the cluster's bootstrap servers, host:port,...")
+	return cmd
+}

@@ -1,0 +1,257 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// CellConfig sizes one run of a cell.
+type CellConfig struct {
+	Values     int           // distinct values the producer delivers
+	Partitions int32         // of the input topic
+	Timeout    time.Duration // bounds the whole cell
+	Seed       int64         // chooses the moments faults hit
+	Logger     *slog.Logger
+}
+
+// CellResult is one cell of the matrix: what happened and how it compares with the
+// expectation.
+type CellResult struct {
+	Row         string        `json:"row"`
+	Fault       string        `json:"fault"`
+	Expectation Expectation   `json:"expectation"`
+	Expected    string        `json:"expected"` // Expectation.Label()
+	Verdict     Verdict       `json:"verdict"`
+	Disagreeing []Anomaly     `json:"disagreeing,omitempty"` // outside the allowed, or expected but missing
+	Result      Result        `json:"result"`
+	Note        string        `json:"note,omitempty"` // why skipped or broken, or how the fault was injected
+	Duration    time.Duration `json:"duration_ns"`
+	Topic       string        `json:"topic,omitempty"`
+}
+
+// cellRun is one cell in progress: the applications and the target they run against.
+type cellRun struct {
+	cfg      CellConfig
+	target   Target
+	row      Settings
+	topic    string
+	rec      *Recorder
+	producer *Producer
+	consumer *Consumer
+
+	mu        sync.Mutex
+	producers []*Incarnation
+	consumerI *ConsumerIncarnation
+	notes     []string
+}
+
+func (c *cellRun) note(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.notes = append(c.notes, fmt.Sprintf(format, args...))
+}
+
+// startProducer starts a producer incarnation against bootstrap.
+func (c *cellRun) startProducer(ctx context.Context, bootstrap string) (*Incarnation, error) {
+	in, err := c.producer.Start(ctx, bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.producers = append(c.producers, in)
+	c.mu.Unlock()
+	return in, nil
+}
+
+// startConsumer starts a consumer incarnation and makes it the current one.
+func (c *cellRun) startConsumer(ctx context.Context) (*ConsumerIncarnation, error) {
+	ci, err := c.consumer.Start(ctx, c.target.Bootstrap())
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.consumerI = ci
+	c.mu.Unlock()
+	return ci, nil
+}
+
+func (c *cellRun) currentConsumer() *ConsumerIncarnation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.consumerI
+}
+
+// waitProducers waits until every value is settled and every incarnation ended.
+func (c *cellRun) waitProducers(ctx context.Context) error {
+	if err := c.producer.WaitConfirmed(ctx, c.cfg.Values); err != nil {
+		return fmt.Errorf("the producer did not settle every value: %w", err)
+	}
+	c.mu.Lock()
+	ins := append([]*Incarnation(nil), c.producers...)
+	c.mu.Unlock()
+	for _, in := range ins {
+		if err := in.Wait(ctx); err != nil {
+			return fmt.Errorf("producer incarnation %d did not finish: %w", in.ID, err)
+		}
+	}
+	return nil
+}
+
+// RunCell runs one cell of the matrix against target.
+func RunCell(ctx context.Context, target Target, row Settings, fault Fault, cfg CellConfig) CellResult {
+	start := time.Now()
+	res := CellResult{Row: row.Name, Fault: fault.Name, Expectation: fault.Expect(row)}
+	res.Expected = res.Expectation.Label()
+	if reason := fault.unsupported(target); reason != "" {
+		res.Verdict, res.Note = Skipped, reason
+		return res
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	run, err := newCellRun(ctx, target, row, fault, cfg)
+	if err == nil {
+		res.Topic = run.topic
+		err = run.execute(ctx, fault)
+	}
+	res.Duration = time.Since(start)
+	if run != nil {
+		res.Note = joinNotes(run.notes)
+	}
+	if err != nil {
+		res.Verdict = Broken
+		res.Note = joinNotes(append([]string{err.Error()}, res.Note))
+		return res
+	}
+	res.Result = Check(run.rec.History())
+	res.Verdict, res.Disagreeing = res.Expectation.Judge(res.Result)
+	return res
+}
+
+func joinNotes(notes []string) string {
+	out := ""
+	for _, n := range notes {
+		if n == "" {
+			continue
+		}
+		if out != "" {
+			out += "; "
+		}
+		out += n
+	}
+	return out
+}
+
+// cellSeq numbers the cells of a process, so topic and group names never repeat.
+var cellSeq struct {
+	sync.Mutex
+	n int
+}
+
+func newCellRun(ctx context.Context, target Target, row Settings, fault Fault, cfg CellConfig) (*cellRun, error) {
+	cellSeq.Lock()
+	cellSeq.n++
+	n := cellSeq.n
+	cellSeq.Unlock()
+	name := fmt.Sprintf("lab-%d-%d-%s-%s", cfg.Seed, n, row.ID, fault.ID)
+	c := &cellRun{cfg: cfg, target: target, row: row, topic: name}
+	topicConfigs := map[string]*string{}
+	if fault.PageCache {
+		off := "false"
+		topicConfigs["waybill.durable.acks"] = &off
+	}
+	if err := createTopic(ctx, target.Bootstrap(), name, cfg.Partitions, topicConfigs); err != nil {
+		return nil, err
+	}
+	output := name + "-out"
+	if row.Consumer == Transactional {
+		if err := createTopic(ctx, target.Bootstrap(), output, cfg.Partitions, topicConfigs); err != nil {
+			return nil, err
+		}
+	}
+	c.rec = NewRecorder(name, cfg.Partitions)
+	c.producer = NewProducer(ProducerConfig{
+		Topic: name, Settings: row, Values: cfg.Values, Prefix: fmt.Sprintf("v%d-", n),
+		AbortEvery: 5, TransactionalID: name + "-producer", Recorder: c.rec, Logger: cfg.Logger,
+	})
+	c.consumer = NewConsumer(ConsumerConfig{
+		Topic: name, Group: name + "-group", Strategy: row.Consumer, OutputTopic: output,
+		TransactionalID: name + "-transform", Recorder: c.rec, Logger: cfg.Logger,
+	})
+	return c, nil
+}
+
+// execute runs the workload with the fault and finishes with the final reads.
+func (c *cellRun) execute(ctx context.Context, fault Fault) error {
+	if _, err := c.startConsumer(ctx); err != nil {
+		return err
+	}
+	defer func() { c.currentConsumer().Stop() }()
+	injected := make(chan error, 1)
+	go func() { injected <- fault.inject(ctx, c) }()
+	if err := <-injected; err != nil {
+		return fmt.Errorf("injecting %s: %w", fault.Name, err)
+	}
+	if err := c.waitProducers(ctx); err != nil {
+		return err
+	}
+	// Consumers drain until their commits cover every record stored, or the cell's time
+	// is up; what they missed is then the checker's to count.
+	inputRC := c.row.Transactional
+	early, err := readAll(ctx, c.target.Bootstrap(), c.topic, inputRC, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	drainCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	if err := c.consumer.WaitCommitted(drainCtx, early.ends); err != nil {
+		c.note("the consumers had not committed everything when the cell ended")
+	}
+	cancel()
+	c.currentConsumer().Stop()
+	final, err := readAll(ctx, c.target.Bootstrap(), c.topic, inputRC, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	final.record(c.rec, inputRC)
+	if c.row.Consumer == Transactional {
+		out, err := readAll(ctx, c.target.Bootstrap(), c.topic+"-out", true, 10*time.Second)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		for _, recs := range out.records {
+			for _, r := range recs {
+				c.rec.Processed(Processed{Value: r.Value, Time: now})
+			}
+		}
+	}
+	c.rec.ConsumersRan()
+	return nil
+}
+
+func createTopic(ctx context.Context, bootstrap, topic string, partitions int32, configs map[string]*string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(splitBootstrap(bootstrap)...))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, -1, configs, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		return fmt.Errorf("creating topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+var errUnsupported = errors.New("unsupported by this target")

@@ -1,0 +1,88 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// logContents is what a final read found in one topic.
+type logContents struct {
+	records  map[int32][]Record
+	complete map[int32]bool  // partitions read to their end
+	ends     map[int32]int64 // the offset after each partition's last data record
+}
+
+// readAll reads every partition of topic from its start to its end (the last stable
+// offset when readCommitted), within timeout. Control records are kept while reading, so
+// a partition ending in a transaction marker is known to be read to its end.
+func readAll(ctx context.Context, bootstrap, topic string, readCommitted bool, timeout time.Duration) (*logContents, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	admin, err := kgo.NewClient(kgo.SeedBrokers(splitBootstrap(bootstrap)...))
+	if err != nil {
+		return nil, err
+	}
+	defer admin.Close()
+	list := kadm.NewClient(admin).ListEndOffsets
+	isolation := kgo.ReadUncommitted()
+	if readCommitted {
+		list, isolation = kadm.NewClient(admin).ListCommittedOffsets, kgo.ReadCommitted()
+	}
+	listed, err := list(ctx, topic)
+	if err == nil {
+		err = listed.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing the end offsets of %s: %w", topic, err)
+	}
+	lc := &logContents{records: map[int32][]Record{}, complete: map[int32]bool{}, ends: map[int32]int64{}}
+	wanted := map[int32]int64{} // partition → end offset still to reach
+	start := map[int32]kgo.Offset{}
+	listed.Each(func(o kadm.ListedOffset) {
+		lc.records[o.Partition] = nil
+		if o.Offset <= 0 {
+			lc.complete[o.Partition] = true
+			return
+		}
+		wanted[o.Partition] = o.Offset
+		start[o.Partition] = kgo.NewOffset().AtStart()
+	})
+	if len(wanted) == 0 {
+		return lc, nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(splitBootstrap(bootstrap)...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}),
+		kgo.FetchIsolationLevel(isolation), kgo.KeepControlRecords())
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	for len(wanted) > 0 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			if !r.Attrs.IsControl() {
+				lc.records[r.Partition] = append(lc.records[r.Partition], Record{Offset: r.Offset, Value: string(r.Value)})
+				lc.ends[r.Partition] = r.Offset + 1
+			}
+			if end, ok := wanted[r.Partition]; ok && r.Offset+1 >= end {
+				delete(wanted, r.Partition)
+				lc.complete[r.Partition] = true
+			}
+		})
+	}
+	return lc, nil
+}
+
+// record adds the final read to the history.
+func (lc *logContents) record(rec *Recorder, readCommitted bool) {
+	now := time.Now()
+	for p, recs := range lc.records {
+		rec.Poll(Poll{Partition: p, ReadCommitted: readCommitted, Final: true, Records: recs, Time: now})
+		if lc.complete[p] {
+			rec.FinalReadComplete(p)
+		}
+	}
+}

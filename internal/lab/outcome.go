@@ -1,0 +1,35 @@
+package lab
+
+import (
+	"errors"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// outcomeOf classifies a client error. Only an answer from the broker refusing the
+// request is a definite failure; a timeout, a cut connection, a closed client or
+// NOT_LEADER_OR_FOLLOWER leave the request's fate unknown.
+func outcomeOf(err error) Outcome {
+	if err == nil {
+		return OK
+	}
+	// A record that timed out or ran out of retries may have been written by an attempt
+	// whose answer never came, whatever the last answer said.
+	if errors.Is(err, kgo.ErrRecordTimeout) || errors.Is(err, kgo.ErrRecordRetries) {
+		return Unknown
+	}
+	var ke *kerr.Error
+	if !errors.As(err, &ke) {
+		return Unknown
+	}
+	switch ke {
+	case kerr.NotLeaderForPartition, kerr.RequestTimedOut, kerr.NetworkException,
+		kerr.CoordinatorLoadInProgress, kerr.CoordinatorNotAvailable, kerr.NotCoordinator:
+		return Unknown
+	}
+	return Failed
+}
+
+// errAborted is a transaction that ended in an abort although its commit was asked for.
+var errAborted = kerr.TransactionAbortable
