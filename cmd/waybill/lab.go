@@ -78,14 +78,19 @@ func faultIDs() string {
 	return strings.Join(ids, ", ")
 }
 
-// matrixConfig turns the flags into the rows, faults and cell size of a run.
-func (o *labOptions) matrixConfig(cmd *cobra.Command, logger *slog.Logger) (lab.MatrixConfig, error) {
+// matrixConfig turns the flags into the rows, faults and cell size of a run, and the
+// logger of its brokers.
+func (o *labOptions) matrixConfig(cmd *cobra.Command) (lab.MatrixConfig, *slog.Logger, error) {
 	var mc lab.MatrixConfig
+	logger, err := labLogger(o.logLevel)
+	if err != nil {
+		return mc, nil, err
+	}
 	if o.quick && !cmd.Flags().Changed("values") {
 		o.values = 200
 	}
 	if o.values <= 0 {
-		return mc, fmt.Errorf("--values must be positive")
+		return mc, nil, fmt.Errorf("--values must be positive")
 	}
 	if !cmd.Flags().Changed("seed") {
 		o.seed = rand.Int64N(1_000_000)
@@ -93,19 +98,19 @@ func (o *labOptions) matrixConfig(cmd *cobra.Command, logger *slog.Logger) (lab.
 	for _, id := range splitList(o.rows) {
 		row, ok := lab.RowByID(id)
 		if !ok {
-			return mc, fmt.Errorf("unknown settings %q: choose from %s", id, rowIDs())
+			return mc, nil, fmt.Errorf("unknown settings %q: choose from %s", id, rowIDs())
 		}
 		mc.Rows = append(mc.Rows, row)
 	}
 	for _, id := range splitList(o.faults) {
 		f, ok := lab.FaultByID(id)
 		if !ok {
-			return mc, fmt.Errorf("unknown fault %q: choose from %s", id, faultIDs())
+			return mc, nil, fmt.Errorf("unknown fault %q: choose from %s", id, faultIDs())
 		}
 		mc.Faults = append(mc.Faults, f)
 	}
 	mc.Cell = lab.CellConfig{Values: o.values, Partitions: 3, Timeout: o.cellTimeout, Seed: o.seed, Logger: logger}
-	return mc, nil
+	return mc, logger, nil
 }
 
 func splitList(s string) []string {
@@ -245,11 +250,7 @@ status is 1 when a guarantee was violated or a cell failed to run.`,
   waybill lab run --quick --markdown - > matrix.md`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			logger, err := labLogger(o.logLevel)
-			if err != nil {
-				return err
-			}
-			mc, err := o.matrixConfig(cmd, logger)
+			mc, logger, err := o.matrixConfig(cmd)
 			if err != nil {
 				return err
 			}
@@ -352,11 +353,7 @@ guarantee the cluster's clients were promised was violated.`,
 			if bootstrap == "" {
 				return fmt.Errorf("--bootstrap is required")
 			}
-			logger, err := labLogger(o.logLevel)
-			if err != nil {
-				return err
-			}
-			mc, err := o.matrixConfig(cmd, logger)
+			mc, logger, err := o.matrixConfig(cmd)
 			if err != nil {
 				return err
 			}

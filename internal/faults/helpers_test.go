@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -53,54 +52,6 @@ func newProxy(t *testing.T, addr string) *faults.Proxy {
 	}
 	t.Cleanup(p.Close)
 	return p
-}
-
-// readAll reads topic from the start of every partition up to the end offsets listed when
-// it begins, with a fresh client, and counts how often each value occurs.
-func readAll(t *testing.T, addr, topic string) map[string]int {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	adm := kadm.NewClient(testbroker.OpenClient(t, addr))
-	defer adm.Close()
-	listed, err := adm.ListEndOffsets(ctx, topic)
-	if err == nil {
-		err = listed.Error()
-	}
-	if err != nil {
-		t.Fatalf("listing end offsets of %s: %v", topic, err)
-	}
-	start := map[int32]kgo.Offset{}
-	remaining := map[int32]int64{}
-	listed.Each(func(o kadm.ListedOffset) {
-		start[o.Partition] = kgo.NewOffset().AtStart()
-		if o.Offset > 0 {
-			remaining[o.Partition] = o.Offset
-		}
-	})
-	cl := testbroker.OpenClient(t, addr, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}))
-	defer cl.Close()
-	found := map[string]int{}
-	for len(remaining) > 0 {
-		fetches := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			t.Fatalf("reading %s back: %v; partitions not read to their end: %v", topic, err, remaining)
-		}
-		fetches.EachError(func(topic string, p int32, err error) {
-			t.Fatalf("reading %s[%d] back: %v", topic, p, err)
-		})
-		fetches.EachRecord(func(r *kgo.Record) {
-			end, want := remaining[r.Partition]
-			if !want || r.Offset >= end {
-				return
-			}
-			found[string(r.Value)]++
-			if r.Offset+1 >= end {
-				delete(remaining, r.Partition)
-			}
-		})
-	}
-	return found
 }
 
 // waitUntil checks cond every few milliseconds until it holds, failing the test with what

@@ -53,7 +53,7 @@ func TestNodeCrashKeepsUnsyncedAcks(t *testing.T) {
 	if n.Broker() == before {
 		t.Fatal("Crash kept the old broker")
 	}
-	if lost := missing(acked, readAll(t, n.Addr(), topic)); len(lost) > 0 {
+	if lost := missing(acked, testbroker.CountValues(t, n.Addr(), topic)); len(lost) > 0 {
 		t.Fatalf("a process crash lost %d of %d acked values, e.g. %s", len(lost), len(acked), lost[0])
 	}
 }
@@ -68,7 +68,7 @@ func TestNodePowerLossLosesUnsyncedAcks(t *testing.T) {
 	if err := n.PowerLoss(); err != nil {
 		t.Fatal(err)
 	}
-	lost := missing(acked, readAll(t, n.Addr(), topic))
+	lost := missing(acked, testbroker.CountValues(t, n.Addr(), topic))
 	t.Logf("power loss with waybill.durable.acks=false lost %d of %d acked values", len(lost), len(acked))
 	if len(lost) == 0 {
 		t.Fatal("no acked value lost although none was synced")
@@ -110,7 +110,7 @@ func TestNodePowerLossKeepsDurableAcks(t *testing.T) {
 		t.Fatal("the producer did not finish after the power loss")
 	}
 	acked, failed := l.counts()
-	lost := missing(l.ackedValues(), readAll(t, n.Addr(), topic))
+	lost := missing(l.ackedValues(), testbroker.CountValues(t, n.Addr(), topic))
 	t.Logf("power loss after %d acks; in all %d acked, %d failed, %d lost", ackedAtLoss, acked, failed, len(lost))
 	if len(lost) > 0 {
 		t.Fatalf("durable acks: a power loss lost %d acked values, e.g. %s", len(lost), lost[0])

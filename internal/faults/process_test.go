@@ -66,7 +66,7 @@ func TestProcessNodeKill9AndPause(t *testing.T) {
 	if err := pn.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if lost := missing(acked, readAll(t, pn.Addr(), topic)); len(lost) > 0 {
+	if lost := missing(acked, testbroker.CountValues(t, pn.Addr(), topic)); len(lost) > 0 {
 		t.Fatalf("kill -9 lost acked values %v", lost)
 	}
 	produce(t, cl, topic, "after restart") // the same client carries on through the proxy

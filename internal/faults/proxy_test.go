@@ -34,7 +34,7 @@ func TestDroppedResponseDuplicates(t *testing.T) {
 	p.SetRule(faults.DropResponses(produceKey, faults.Nth(1, 1)))
 
 	produce(t, plainProducer(t, p.Addr()), topic, "v")
-	if got := readAll(t, b.Addr(), topic)["v"]; got != 2 {
+	if got := testbroker.CountValues(t, b.Addr(), topic)["v"]; got != 2 {
 		t.Fatalf("value written %d times, want 2 (the original and the retry)", got)
 	}
 	if s := p.Stats(); s.Dropped != 1 || s.Requests[produceKey] != 2 {
@@ -52,7 +52,7 @@ func TestDroppedRequestDoesNotDuplicate(t *testing.T) {
 	p.SetRule(faults.DropRequests(produceKey, faults.Nth(1, 1)))
 
 	produce(t, plainProducer(t, p.Addr()), topic, "v")
-	if got := readAll(t, b.Addr(), topic)["v"]; got != 1 {
+	if got := testbroker.CountValues(t, b.Addr(), topic)["v"]; got != 1 {
 		t.Fatalf("value written %d times, want once", got)
 	}
 	if s := p.Stats(); s.Dropped != 1 || s.Requests[produceKey] != 2 {
@@ -70,7 +70,7 @@ func TestCutConnections(t *testing.T) {
 		p := newProxy(t, b.Addr())
 		p.SetRule(faults.CutConnections(dir, produceKey, faults.Nth(1, 1)))
 		produce(t, plainProducer(t, p.Addr()), topic, "v")
-		if got := readAll(t, b.Addr(), topic)["v"]; got != want {
+		if got := testbroker.CountValues(t, b.Addr(), topic)["v"]; got != want {
 			t.Errorf("cut on the %s: value written %d times, want %d", dir, got, want)
 		}
 		if s := p.Stats(); s.Cut != 1 || s.Dropped != 0 || s.Requests[produceKey] != 2 {
@@ -103,7 +103,7 @@ func TestBlackHoledResponseTimesOut(t *testing.T) {
 	if s.BlackHoled != 1 || s.Dropped != 0 || s.Cut != 0 {
 		t.Errorf("stats %+v: want one black-holed frame and no cut", s)
 	}
-	if got := readAll(t, b.Addr(), topic)["v"]; got != 2 {
+	if got := testbroker.CountValues(t, b.Addr(), topic)["v"]; got != 2 {
 		t.Errorf("value written %d times, want 2 (the unanswered original and the retry)", got)
 	}
 }
@@ -312,7 +312,7 @@ func TestPauseHoldsAndResumeDelivers(t *testing.T) {
 		t.Fatal("the proxy never read the produce request")
 	}
 	// The proxy has the request and holds it: the broker cannot have the record.
-	if got := readAll(t, b.Addr(), topic); got["held"] != 0 || got["before"] != 1 {
+	if got := testbroker.CountValues(t, b.Addr(), topic); got["held"] != 0 || got["before"] != 1 {
 		t.Fatalf("while paused the broker has %v", got)
 	}
 	select {
@@ -329,7 +329,7 @@ func TestPauseHoldsAndResumeDelivers(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no ack after resume")
 	}
-	if got := readAll(t, b.Addr(), topic); got["held"] != 1 {
+	if got := testbroker.CountValues(t, b.Addr(), topic); got["held"] != 1 {
 		t.Fatalf("after resume the broker has %v", got)
 	}
 	stop()
@@ -355,7 +355,7 @@ func TestSetTargetMovesNewConnections(t *testing.T) {
 	p.SetTarget(b2.Addr())
 	p.CutAll()
 	produce(t, plainProducer(t, p.Addr()), "only-on-2", "two")
-	if got := readAll(t, b2.Addr(), "only-on-2")["two"]; got != 1 {
+	if got := testbroker.CountValues(t, b2.Addr(), "only-on-2")["two"]; got != 1 {
 		t.Fatalf("second broker has %d copies", got)
 	}
 }

@@ -39,7 +39,7 @@ func TestKill9DuringAcksAllProduceKeepsEveryAck(t *testing.T) {
 
 		// The values not acknowledged at the kill may or may not be in the log: "extra"
 		// counts those found, whether they survived the kill or were retried after it.
-		audit := auditDelivery(ackedAtKill, readAll(t, broker.Addr(), topic))
+		audit := auditDelivery(ackedAtKill, testbroker.CountValues(t, broker.Addr(), topic))
 		t.Logf("cycle %d: kill -9 after %d acks with %d values unresolved; after restart found %d, extra %d, duplicated %d, missing %d",
 			cycle, audit.acked, inFlightAtKill, audit.found, audit.extra, len(audit.duplicated), len(audit.missing))
 		assertNoLossNoDuplicates(t, audit)
@@ -47,7 +47,7 @@ func TestKill9DuringAcksAllProduceKeepsEveryAck(t *testing.T) {
 	}
 
 	producer.stop(t, recoverTimeout)
-	audit := auditDelivery(producer.ledger.ackedValues(), readAll(t, broker.Addr(), topic))
+	audit := auditDelivery(producer.ledger.ackedValues(), testbroker.CountValues(t, broker.Addr(), topic))
 	acked, failed := producer.ledger.counts()
 	t.Logf("final: sent %d, acked %d, failed %d, found %d, extra %d, duplicated %d, missing %d",
 		producer.sent.Load(), acked, failed, audit.found, audit.extra, len(audit.duplicated), len(audit.missing))
