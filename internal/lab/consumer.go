@@ -93,6 +93,7 @@ func (c *Consumer) Start(ctx context.Context, bootstrap string) (*ConsumerIncarn
 		kgo.ConsumerGroup(c.cfg.Group),
 		kgo.ConsumeTopics(c.cfg.Topic),
 		kgo.DisableAutoCommit(),
+		kgo.MetadataMinAge(250 * time.Millisecond), // as the producers: faster, same behaviour
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
 			ci.mu.Lock()

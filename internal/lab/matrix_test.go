@@ -33,6 +33,11 @@ func requireHolds(t *testing.T, rep *Report, skipped int) {
 	}
 	t.Logf("matrix against %s:\n%s", rep.Target, table.String())
 	for _, c := range rep.Cells {
+		if c.Duration > 2*time.Second {
+			t.Logf("slow cell: %s × %s took %s", c.Row, c.Fault, c.Duration.Round(time.Millisecond))
+		}
+	}
+	for _, c := range rep.Cells {
 		if c.Verdict != Holds && c.Verdict != Skipped {
 			t.Errorf("%s × %s: %s; expected %s, observed %s (%s); examples %v",
 				c.Row, c.Fault, c.Verdict, c.Expected, c.Result.Observed(), c.Note, c.Result.Examples)

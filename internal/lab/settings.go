@@ -71,6 +71,9 @@ func RowByID(id string) (Settings, bool) {
 func (s Settings) producerOpts(deliveryTimeout time.Duration) []kgo.Opt {
 	opts := []kgo.Opt{
 		kgo.ProducerLinger(2 * time.Millisecond),
+		// A retry after a cut connection refreshes metadata first; kgo's default minimum
+		// age of 5 s would only slow every cell down, not change what it shows.
+		kgo.MetadataMinAge(250 * time.Millisecond),
 		kgo.RecordDeliveryTimeout(deliveryTimeout),
 		kgo.ProduceRequestTimeout(deliveryTimeout / 2),
 	}
