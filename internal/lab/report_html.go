@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"time"
 )
 
 //go:embed report.html.tmpl
@@ -18,6 +19,7 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 		return strings.ReplaceAll(strings.ToLower(string(v)), " ", "-")
 	},
 	"chart": anomalyChart,
+	"round": func(d time.Duration) time.Duration { return d.Round(100 * time.Millisecond) },
 }).Parse(reportHTML))
 
 // WriteHTML writes a self-contained page: the matrix coloured by verdict, a chart of the
@@ -37,7 +39,8 @@ var chartColors = map[Anomaly]string{
 // anomalyChart draws, for one row of settings, a bar per fault stacked by anomaly, as an
 // inline SVG so the page needs no script.
 func anomalyChart(r *Report, row string) template.HTML {
-	const barH, gap, labelW, width = 16, 6, 220, 640
+	// Bars take at most 40% of what is right of the labels, so their captions fit.
+	const barH, gap, labelW, width = 16, 6, 220, 900
 	maxTotal := 1
 	for _, c := range r.Cells {
 		total := 0
@@ -59,7 +62,7 @@ func anomalyChart(r *Report, row string) template.HTML {
 			if n == 0 {
 				continue
 			}
-			w := float64(n) / float64(maxTotal) * float64(width-labelW-60)
+			w := float64(n) / float64(maxTotal) * float64(width-labelW) * 0.4
 			w = max(w, 2)
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %d</title></rect>`,
 				x, y, w, barH, chartColors[a], a, n)
