@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -204,18 +205,10 @@ func (c *cellRun) execute(ctx context.Context, fault Fault) error {
 	if err := c.waitProducers(ctx); err != nil {
 		return err
 	}
-	// Consumers drain until their commits cover every record stored, or the cell's time
-	// is up; what they missed is then the checker's to count.
 	inputRC := c.row.Transactional
-	early, err := readAll(ctx, c.target.Bootstrap(), c.topic, inputRC, 10*time.Second)
-	if err != nil {
+	if err := c.drain(ctx, inputRC); err != nil {
 		return err
 	}
-	drainCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	if err := c.consumer.WaitCommitted(drainCtx, early.ends); err != nil {
-		c.note("the consumers had not committed everything when the cell ended")
-	}
-	cancel()
 	c.currentConsumer().Stop()
 	final, err := readAll(ctx, c.target.Bootstrap(), c.topic, inputRC, 10*time.Second)
 	if err != nil {
@@ -236,6 +229,31 @@ func (c *cellRun) execute(ctx context.Context, fault Fault) error {
 	}
 	c.rec.ConsumersRan()
 	return nil
+}
+
+// drain lets the consumers catch up: until their commits cover every record stored, or 10
+// s. What is stored can still grow after the producers settled (acks=0 records on their
+// way, transaction markers the coordinator writes after answering the commit), so the log
+// is read again after each catch-up until it stops changing. What the consumers then
+// missed is the checker's to count.
+func (c *cellRun) drain(ctx context.Context, readCommitted bool) error {
+	drainCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var last map[int32]int64
+	for {
+		early, err := readAll(ctx, c.target.Bootstrap(), c.topic, readCommitted, 10*time.Second)
+		if err != nil {
+			return err
+		}
+		if maps.Equal(early.ends, last) {
+			return nil
+		}
+		if err := c.consumer.WaitCommitted(drainCtx, early.ends); err != nil {
+			c.note("the consumers had not committed everything when the cell ended")
+			return nil
+		}
+		last = early.ends
+	}
 }
 
 func createTopic(ctx context.Context, bootstrap, topic string, partitions int32, configs map[string]*string) error {

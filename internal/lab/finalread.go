@@ -27,10 +27,14 @@ func readAll(ctx context.Context, bootstrap, topic string, readCommitted bool, t
 		return nil, err
 	}
 	defer admin.Close()
-	list := kadm.NewClient(admin).ListEndOffsets
+	adm := kadm.NewClient(admin)
+	list := adm.ListEndOffsets
 	isolation := kgo.ReadUncommitted()
 	if readCommitted {
-		list, isolation = kadm.NewClient(admin).ListCommittedOffsets, kgo.ReadCommitted()
+		list, isolation = adm.ListCommittedOffsets, kgo.ReadCommitted()
+		stableCtx, cancel := context.WithTimeout(ctx, timeout/2)
+		waitStable(stableCtx, adm, topic)
+		cancel()
 	}
 	listed, err := list(ctx, topic)
 	if err == nil {
@@ -83,6 +87,35 @@ func (lc *logContents) record(rec *Recorder, readCommitted bool) {
 		rec.Poll(Poll{Partition: p, ReadCommitted: readCommitted, Final: true, Records: recs, Time: now})
 		if lc.complete[p] {
 			rec.FinalReadComplete(p)
+		}
+	}
+}
+
+// waitStable waits, until ctx ends, for every partition of topic to have no open
+// transaction (last stable offset = high watermark). A coordinator answers a commit once
+// it is decided and writes the markers that make it visible just after, as Kafka's does,
+// so a read_committed read right after the last commit would miss it.
+func waitStable(ctx context.Context, adm *kadm.Client, topic string) {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		hw, err1 := adm.ListEndOffsets(ctx, topic)
+		lso, err2 := adm.ListCommittedOffsets(ctx, topic)
+		if err1 == nil && err2 == nil && hw.Error() == nil && lso.Error() == nil {
+			stable := true
+			hw.Each(func(o kadm.ListedOffset) {
+				if l, ok := lso.Lookup(topic, o.Partition); !ok || l.Offset < o.Offset {
+					stable = false
+				}
+			})
+			if stable {
+				return
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
 		}
 	}
 }
