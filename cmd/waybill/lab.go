@@ -28,7 +28,7 @@ reordered, read although aborted, or processed zero times or twice.
   verify   the same workload and checker against any Kafka-compatible cluster
   ui       the web console with the interactive delivery simulator`,
 	}
-	cmd.AddCommand(newLabRunCmd(), newLabVerifyCmd())
+	cmd.AddCommand(newLabRunCmd(), newLabVerifyCmd(), newLabUICmd())
 	return cmd
 }
 

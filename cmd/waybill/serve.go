@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/waybill/waybill/internal/admin"
 	"github.com/waybill/waybill/internal/broker"
 	"github.com/waybill/waybill/internal/config"
+	"github.com/waybill/waybill/internal/console"
 )
 
 type serveOptions struct {
@@ -33,10 +35,10 @@ func newServeCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run a Waybill broker",
 		Long: `Run a Waybill broker. With no flags it runs a single node with embedded defaults:
-data in ./waybill-data, Kafka clients on 127.0.0.1:9092, metrics and health on
-127.0.0.1:9644. Every flag has a WAYBILL_* environment equivalent (--data-dir is
-WAYBILL_DATA_DIR). Broker configs use Kafka's names, from --config (a Kafka-style
-properties file) and --set name=value.`,
+data in ./waybill-data, Kafka clients on 127.0.0.1:9092, the web console, metrics
+and health on http://127.0.0.1:9644/. Every flag has a WAYBILL_* environment
+equivalent (--data-dir is WAYBILL_DATA_DIR). Broker configs use Kafka's names, from
+--config (a Kafka-style properties file) and --set name=value.`,
 		Example: `  waybill serve
   waybill serve --data-dir /var/lib/waybill --listen 0.0.0.0:9092 --advertise broker1:9092
   waybill serve --set auto.create.topics.enable=false --set num.partitions=3`,
@@ -52,7 +54,7 @@ properties file) and --set name=value.`,
 	f.StringVar(&o.dataDir, "data-dir", "./waybill-data", "directory holding logs and metadata")
 	f.StringVar(&o.listen, "listen", "127.0.0.1:9092", "address of the Kafka listener")
 	f.StringVar(&o.advertise, "advertise", "", "host:port given to clients (default: the listener address)")
-	f.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:9644", "address serving /metrics, /healthz, /readyz and pprof (empty disables it)")
+	f.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:9644", "address serving the web console, /metrics, /healthz, /readyz and pprof (empty disables it)")
 	f.Int32Var(&o.nodeID, "node-id", 1, "this node's id")
 	f.StringVar(&o.configFile, "config", "", "Kafka-style properties file of broker configs")
 	f.StringArrayVar(&o.set, "set", nil, "broker config name=value (repeatable)")
@@ -103,22 +105,46 @@ func runServe(o serveOptions) error {
 		return err
 	}
 	var adm *admin.Server
+	var con *console.Console
 	if o.adminListen != "" {
-		adm, err = admin.Start(o.adminListen, b.Registry(), b.Ready, logger)
+		con, err = console.New(console.Config{Bootstrap: dialable(b.Addr()), Logger: logger})
 		if err != nil {
+			b.Close()
+			return err
+		}
+		adm, err = admin.Start(o.adminListen, b.Registry(), b.Ready, logger, con)
+		if err != nil {
+			con.Close()
 			b.Close()
 			return fmt.Errorf("admin listener %s: %w", o.adminListen, err)
 		}
-		logger.Info("admin listener started", "addr", adm.Addr().String())
+		logger.Info("admin listener started", "addr", adm.Addr().String(),
+			"console", "http://"+dialable(adm.Addr())+"/")
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	s := <-sig
 	logger.Info("shutting down", "signal", s.String())
+	if con != nil {
+		con.Close() // ends the console's event streams, so the listener closes at once
+	}
 	if adm != nil {
 		adm.Close()
 	}
 	return b.Close()
+}
+
+// dialable is a bound address as a client on this host can dial it: a wildcard host
+// (0.0.0.0, ::) becomes the loopback address.
+func dialable(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // brokerConfigValues merges the properties file and --set pairs; --set wins.

@@ -1,5 +1,5 @@
 // Package admin is the broker's HTTP listener for operators: Prometheus metrics,
-// health and readiness probes, pprof, and (later) the web console.
+// health and readiness probes, pprof, and the web console.
 package admin
 
 import (
@@ -22,9 +22,13 @@ type Server struct {
 }
 
 // Start listens on addr and serves /metrics from registry, /healthz (the process is up),
-// /readyz (ready() reports the broker serves requests) and /debug/pprof/.
-func Start(addr string, registry *prometheus.Registry, ready func() bool, logger *slog.Logger) (*Server, error) {
+// /readyz (ready() reports the broker serves requests), /debug/pprof/ and, if root is not
+// nil, root (the web console) for every other path.
+func Start(addr string, registry *prometheus.Registry, ready func() bool, logger *slog.Logger, root http.Handler) (*Server, error) {
 	mux := http.NewServeMux()
+	if root != nil {
+		mux.Handle("/", root)
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))

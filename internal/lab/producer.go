@@ -126,6 +126,25 @@ type Incarnation struct {
 // Start runs a new incarnation against bootstrap. Incarnations are numbered from 1 in
 // the order they start; the number is the Producer field of their sends.
 func (p *Producer) Start(ctx context.Context, bootstrap string) (*Incarnation, error) {
+	in, err := p.newIncarnation(bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		defer close(in.done)
+		defer in.cl.Close()
+		if p.cfg.Settings.Transactional {
+			in.runTransactions(ctx)
+		} else {
+			in.run(ctx)
+		}
+	}()
+	return in, nil
+}
+
+// newIncarnation numbers a new incarnation and connects its client to bootstrap with the
+// settings' options and extra.
+func (p *Producer) newIncarnation(bootstrap string, extra ...kgo.Opt) (*Incarnation, error) {
 	p.mu.Lock()
 	p.started++
 	id := p.started
@@ -136,21 +155,11 @@ func (p *Producer) Start(ctx context.Context, bootstrap string) (*Incarnation, e
 		opts = append(opts, kgo.TransactionalID(p.cfg.TransactionalID),
 			kgo.TransactionTimeout(p.cfg.DeliveryTimeout*2))
 	}
-	cl, err := kgo.NewClient(opts...)
+	cl, err := kgo.NewClient(append(opts, extra...)...)
 	if err != nil {
 		return nil, err
 	}
-	in := &Incarnation{ID: id, p: p, cl: cl, done: make(chan struct{})}
-	go func() {
-		defer close(in.done)
-		defer cl.Close()
-		if p.cfg.Settings.Transactional {
-			in.runTransactions(ctx)
-		} else {
-			in.run(ctx)
-		}
-	}()
-	return in, nil
+	return &Incarnation{ID: id, p: p, cl: cl, done: make(chan struct{})}, nil
 }
 
 // Wait blocks until the incarnation ran out of work or ctx ends.
@@ -291,67 +300,74 @@ func (in *Incarnation) run(ctx context.Context) {
 	_ = in.cl.Flush(ctx)
 }
 
-// runTransactions delivers values in transactions of TxnSize. A transaction that fails
-// is aborted and its values go back to the queue; one aborted on purpose gives its values
-// up, so reading any of them is an aborted read.
+// runTransactions delivers values in transactions of TxnSize until none is queued or a
+// transaction cannot be begun or ended.
 func (in *Incarnation) runTransactions(ctx context.Context) {
-	cfg := in.p.cfg
 	for num := 0; ctx.Err() == nil; num++ {
-		idxs := in.take(cfg.TxnSize)
-		if len(idxs) == 0 {
+		idxs := in.take(in.p.cfg.TxnSize)
+		if len(idxs) == 0 || !in.transaction(ctx, num, idxs) {
 			return
-		}
-		if err := in.cl.BeginTransaction(); err != nil {
-			cfg.Logger.Warn("lab: begin transaction", "producer", in.ID, "err", err)
-			for _, idx := range idxs {
-				in.settle(idx, false, true)
-			}
-			return
-		}
-		var failed atomic.Bool
-		for _, idx := range idxs {
-			in.send(ctx, idx, num, func(s Send) {
-				if s.Outcome != OK {
-					failed.Store(true)
-				}
-			})
-		}
-		if err := in.cl.Flush(ctx); err != nil {
-			failed.Store(true)
-		}
-		commit := !failed.Load() && (cfg.AbortEvery == 0 || (num+1)%cfg.AbortEvery != 0)
-		if !commit {
-			_ = in.cl.AbortBufferedRecords(ctx)
-		}
-		t := Txn{Producer: in.ID, Num: num, Outcome: Failed}
-		end := kgo.TryAbort
-		if commit {
-			t.CommitStart, end = time.Now(), kgo.TryCommit
-		}
-		err := in.cl.EndTransaction(ctx, end)
-		t.End = time.Now()
-		if commit {
-			t.Outcome = outcomeOf(err)
-		}
-		if in.crashed.Load() {
-			return // the coordinator ends it; the dead application never learns how
-		}
-		cfg.Recorder.Txn(t)
-		for _, idx := range idxs {
-			switch {
-			case t.Outcome == OK:
-				in.settle(idx, true, false)
-			case t.Outcome == Unknown, !commit && !failed.Load(): // indeterminate, or discarded on purpose
-				in.settle(idx, false, false)
-			default:
-				in.settle(idx, false, true)
-			}
-		}
-		if err != nil {
-			cfg.Logger.Debug("lab: end transaction", "producer", in.ID, "commit", commit, "err", err)
-			if !commit || t.Outcome == Failed {
-				return // fenced or broken: a restarted application would start over
-			}
 		}
 	}
+}
+
+// transaction delivers idxs in transaction num. A transaction that fails is aborted and
+// its values go back to the queue; one aborted on purpose (every AbortEvery-th) gives its
+// values up, so reading any of them is an aborted read. It reports whether the
+// incarnation can go on: not when fenced, crashed or unable to begin.
+func (in *Incarnation) transaction(ctx context.Context, num int, idxs []int) bool {
+	cfg := in.p.cfg
+	if err := in.cl.BeginTransaction(); err != nil {
+		cfg.Logger.Warn("lab: begin transaction", "producer", in.ID, "err", err)
+		for _, idx := range idxs {
+			in.settle(idx, false, true)
+		}
+		return false
+	}
+	var failed atomic.Bool
+	for _, idx := range idxs {
+		in.send(ctx, idx, num, func(s Send) {
+			if s.Outcome != OK {
+				failed.Store(true)
+			}
+		})
+	}
+	if err := in.cl.Flush(ctx); err != nil {
+		failed.Store(true)
+	}
+	commit := !failed.Load() && (cfg.AbortEvery == 0 || (num+1)%cfg.AbortEvery != 0)
+	if !commit {
+		_ = in.cl.AbortBufferedRecords(ctx)
+	}
+	t := Txn{Producer: in.ID, Num: num, Outcome: Failed}
+	end := kgo.TryAbort
+	if commit {
+		t.CommitStart, end = time.Now(), kgo.TryCommit
+	}
+	err := in.cl.EndTransaction(ctx, end)
+	t.End = time.Now()
+	if commit {
+		t.Outcome = outcomeOf(err)
+	}
+	if in.crashed.Load() {
+		return false // the coordinator ends it; the dead application never learns how
+	}
+	cfg.Recorder.Txn(t)
+	for _, idx := range idxs {
+		switch {
+		case t.Outcome == OK:
+			in.settle(idx, true, false)
+		case t.Outcome == Unknown, !commit && !failed.Load(): // indeterminate, or discarded on purpose
+			in.settle(idx, false, false)
+		default:
+			in.settle(idx, false, true)
+		}
+	}
+	if err != nil {
+		cfg.Logger.Debug("lab: end transaction", "producer", in.ID, "commit", commit, "err", err)
+		if !commit || t.Outcome == Failed {
+			return false // fenced or broken: a restarted application would start over
+		}
+	}
+	return true
 }

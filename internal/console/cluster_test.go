@@ -1,0 +1,108 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/waybill/waybill/internal/testbroker"
+)
+
+// The cluster page's JSON shows a real broker's topics with their high watermark and last
+// stable offset, its producers with their sequence numbers, an open transaction, and a
+// group with its lag.
+func TestClusterAPI(t *testing.T) {
+	b := testbroker.Start(t)
+	addr := b.Addr()
+	testbroker.CreateTopic(t, addr, "orders", 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	// An idempotent producer writes 3 records to partition 0.
+	idem := testbroker.NewClient(t, addr, kgo.DefaultProduceTopic("orders"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	for i := 0; i < 3; i++ {
+		if err := idem.ProduceSync(ctx, &kgo.Record{Partition: 0, Value: []byte("v")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A transactional producer leaves a transaction open on partition 1.
+	txn := testbroker.NewClient(t, addr, kgo.DefaultProduceTopic("orders"), kgo.TransactionalID("billing"),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err := txn.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.ProduceSync(ctx, &kgo.Record{Partition: 1, Value: []byte("pending")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	// A group reads partition 0 and commits 2 of its 3 records.
+	group := testbroker.NewClient(t, addr, kgo.ConsumerGroup("audit"), kgo.ConsumeTopics("orders"),
+		kgo.DisableAutoCommit(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	var first []*kgo.Record
+	for len(first) < 2 && ctx.Err() == nil {
+		group.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			if r.Partition == 0 && len(first) < 2 {
+				first = append(first, r)
+			}
+		})
+	}
+	if err := group.CommitRecords(ctx, first...); err != nil {
+		t.Fatal(err)
+	}
+
+	_, srv := startConsole(t, Config{Bootstrap: addr})
+	var st ClusterState
+	get(t, srv.URL+"/api/cluster", &st, http.StatusOK)
+	if st.Sandbox || st.Bootstrap != addr || len(st.Brokers) != 1 {
+		t.Errorf("cluster at %s (sandbox %v) with %d brokers, want the broker at %s", st.Bootstrap, st.Sandbox, len(st.Brokers), addr)
+	}
+	if len(st.Topics) != 1 || st.Topics[0].Name != "orders" || len(st.Topics[0].Partitions) != 2 {
+		t.Fatalf("topics %+v, want orders with 2 partitions and no internal topic", st.Topics)
+	}
+	p0, p1 := st.Topics[0].Partitions[0], st.Topics[0].Partitions[1]
+	if p0.HighWatermark != 3 || p0.LastStable != 3 {
+		t.Errorf("partition 0: high watermark %d, last stable %d; want 3 and 3", p0.HighWatermark, p0.LastStable)
+	}
+	if p1.HighWatermark != 1 || p1.LastStable != 0 {
+		t.Errorf("partition 1: high watermark %d, last stable %d; want 1 and 0 (open transaction)", p1.HighWatermark, p1.LastStable)
+	}
+	var sawIdem, sawTxn bool
+	for _, p := range st.Producers {
+		switch {
+		case p.Partition == 0 && p.LastSequence == 2:
+			sawIdem = true
+		case p.Partition == 1 && p.TxnStartOffset == 0:
+			sawTxn = true
+		}
+	}
+	if !sawIdem || !sawTxn {
+		t.Errorf("producers %+v: want one at sequence 2 on partition 0 and an open transaction from offset 0 on partition 1", st.Producers)
+	}
+	if len(st.Transactions) != 1 || st.Transactions[0].ID != "billing" || !st.Transactions[0].Open ||
+		len(st.Transactions[0].Partitions) != 1 || st.Transactions[0].Partitions[0] != "orders/1" {
+		t.Errorf("transactions %+v, want billing open on orders/1", st.Transactions)
+	}
+	if len(st.Groups) != 1 || st.Groups[0].Name != "audit" || len(st.Groups[0].Members) != 1 {
+		t.Fatalf("groups %+v, want audit with one member", st.Groups)
+	}
+	var lag0 int64 = -2
+	for _, o := range st.Groups[0].Offsets {
+		if o.Partition == 0 {
+			lag0 = o.Lag
+		}
+	}
+	if lag0 != 1 {
+		t.Errorf("group offsets %+v: want lag 1 on partition 0", st.Groups[0].Offsets)
+	}
+	if len(st.Errors) != 0 {
+		t.Errorf("errors reading the cluster: %v", st.Errors)
+	}
+
+	var withInternal ClusterState
+	get(t, srv.URL+"/api/cluster?internal=1", &withInternal, http.StatusOK)
+	if len(withInternal.Topics) <= 1 {
+		t.Errorf("internal=1 shows %d topics, want the internal ones too", len(withInternal.Topics))
+	}
+}
