@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/waybill/waybill/internal/bench"
+	"github.com/waybill/waybill/internal/clientopt"
 )
 
 // benchOptions are the bench command's flags beyond the workload itself.
@@ -171,11 +172,7 @@ func benchTargets(o benchOptions) ([]bench.Target, error) {
 
 func (o benchOptions) targetOptions() (bench.TargetOptions, error) {
 	topts := bench.TargetOptions{DataDir: o.dataDir, BrokerConfigs: map[string]string{}}
-	for _, s := range strings.Split(o.brokers, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			topts.Brokers = append(topts.Brokers, s)
-		}
-	}
+	topts.Brokers = clientopt.List(o.brokers)
 	for _, kv := range o.set {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {

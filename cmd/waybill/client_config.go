@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/waybill/waybill/internal/clientopt"
 )
 
 // Defaults for the connection flags. The broker default matches a broker started with
@@ -49,15 +49,7 @@ func envOrDefault(name, fallback string) string {
 }
 
 // seeds splits --brokers, tolerating spaces and stray commas.
-func (c *clientConfig) seeds() []string {
-	var seeds []string
-	for _, s := range strings.Split(c.brokers, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			seeds = append(seeds, s)
-		}
-	}
-	return seeds
-}
+func (c *clientConfig) seeds() []string { return clientopt.List(c.brokers) }
 
 // newClient builds a franz-go client from the shared flags plus the command's own options.
 func (c *clientConfig) newClient(extra ...kgo.Opt) (*kgo.Client, error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/waybill/waybill/internal/clientopt"
 	"github.com/waybill/waybill/internal/lab"
 )
 
@@ -95,14 +96,14 @@ func (o *labOptions) matrixConfig(cmd *cobra.Command) (lab.MatrixConfig, *slog.L
 	if !cmd.Flags().Changed("seed") {
 		o.seed = rand.Int64N(1_000_000)
 	}
-	for _, id := range splitList(o.rows) {
+	for _, id := range clientopt.List(o.rows) {
 		row, ok := lab.RowByID(id)
 		if !ok {
 			return mc, nil, fmt.Errorf("unknown settings %q: choose from %s", id, rowIDs())
 		}
 		mc.Rows = append(mc.Rows, row)
 	}
-	for _, id := range splitList(o.faults) {
+	for _, id := range clientopt.List(o.faults) {
 		f, ok := lab.FaultByID(id)
 		if !ok {
 			return mc, nil, fmt.Errorf("unknown fault %q: choose from %s", id, faultIDs())
@@ -111,16 +112,6 @@ func (o *labOptions) matrixConfig(cmd *cobra.Command) (lab.MatrixConfig, *slog.L
 	}
 	mc.Cell = lab.CellConfig{Values: o.values, Partitions: 3, Timeout: o.cellTimeout, Seed: o.seed, Logger: logger}
 	return mc, logger, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
 }
 
 func labLogger(level string) (*slog.Logger, error) {

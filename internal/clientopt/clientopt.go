@@ -1,5 +1,6 @@
-// Package clientopt turns the delivery settings users type (acks, compression) into
-// franz-go options, so that the client tools and the benchmark accept the same spellings.
+// Package clientopt turns the settings users type (acks, compression, lists of brokers)
+// into franz-go options, so that the client tools, the benchmark and the lab accept the
+// same spellings.
 package clientopt
 
 import (
@@ -37,4 +38,16 @@ func Compression(s string) (kgo.CompressionCodec, error) {
 		return kgo.ZstdCompression(), nil
 	}
 	return kgo.CompressionCodec{}, fmt.Errorf("compression %q is not none, gzip, snappy, lz4 or zstd", s)
+}
+
+// List splits a comma-separated flag value (bootstrap servers, names), tolerating spaces
+// and stray commas.
+func List(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/waybill/waybill/internal/clientopt"
 )
 
 // CellConfig sizes one run of a cell.
@@ -257,7 +258,7 @@ func (c *cellRun) drain(ctx context.Context, readCommitted bool) error {
 }
 
 func createTopic(ctx context.Context, bootstrap, topic string, partitions int32, configs map[string]*string) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(splitBootstrap(bootstrap)...))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(clientopt.List(bootstrap)...))
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/waybill/waybill/internal/clientopt"
 )
 
 // ConsumerConfig configures the consuming application of a run.
@@ -89,7 +90,7 @@ func (c *Consumer) Start(ctx context.Context, bootstrap string) (*ConsumerIncarn
 	ci := &ConsumerIncarnation{ID: id, c: c, stop: stop, done: make(chan struct{}),
 		assignments: map[int32]int{}, crash: make(chan bool, 1), crashed: make(chan struct{})}
 	opts := []kgo.Opt{
-		kgo.SeedBrokers(splitBootstrap(bootstrap)...),
+		kgo.SeedBrokers(clientopt.List(bootstrap)...),
 		kgo.ConsumerGroup(c.cfg.Group),
 		kgo.ConsumeTopics(c.cfg.Topic),
 		kgo.DisableAutoCommit(),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/waybill/waybill/internal/clientopt"
 )
 
 // logContents is what a final read found in one topic.
@@ -22,7 +23,7 @@ type logContents struct {
 func readAll(ctx context.Context, bootstrap, topic string, readCommitted bool, timeout time.Duration) (*logContents, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	admin, err := kgo.NewClient(kgo.SeedBrokers(splitBootstrap(bootstrap)...))
+	admin, err := kgo.NewClient(kgo.SeedBrokers(clientopt.List(bootstrap)...))
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +59,7 @@ func readAll(ctx context.Context, bootstrap, topic string, readCommitted bool, t
 	if len(wanted) == 0 {
 		return lc, nil
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(splitBootstrap(bootstrap)...),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(clientopt.List(bootstrap)...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}),
 		kgo.FetchIsolationLevel(isolation), kgo.KeepControlRecords())
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/waybill/waybill/internal/clientopt"
 )
 
 // ProducerConfig configures the producing application of a run.
@@ -150,7 +151,7 @@ func (p *Producer) newIncarnation(bootstrap string, extra ...kgo.Opt) (*Incarnat
 	id := p.started
 	p.mu.Unlock()
 	opts := append(p.cfg.Settings.producerOpts(p.cfg.DeliveryTimeout),
-		kgo.SeedBrokers(splitBootstrap(bootstrap)...), kgo.DefaultProduceTopic(p.cfg.Topic))
+		kgo.SeedBrokers(clientopt.List(bootstrap)...), kgo.DefaultProduceTopic(p.cfg.Topic))
 	if p.cfg.Settings.Transactional {
 		opts = append(opts, kgo.TransactionalID(p.cfg.TransactionalID),
 			kgo.TransactionTimeout(p.cfg.DeliveryTimeout*2))

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/waybill/waybill/internal/clientopt"
 	"github.com/waybill/waybill/internal/faults"
 )
 
@@ -88,7 +89,7 @@ type ClusterTarget struct {
 
 // NewClusterTarget proxies the cluster at bootstrap (host:port,...).
 func NewClusterTarget(bootstrap string, logger *slog.Logger) (*ClusterTarget, error) {
-	seeds := splitBootstrap(bootstrap)
+	seeds := clientopt.List(bootstrap)
 	if len(seeds) == 0 {
 		return nil, fmt.Errorf("no bootstrap servers in %q", bootstrap)
 	}
@@ -97,16 +98,6 @@ func NewClusterTarget(bootstrap string, logger *slog.Logger) (*ClusterTarget, er
 		return nil, err
 	}
 	return &ClusterTarget{bootstrap: seeds, proxy: cp, logger: logger}, nil
-}
-
-func splitBootstrap(s string) []string {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
 }
 
 func (t *ClusterTarget) Name() string                    { return strings.Join(t.bootstrap, ",") }
