@@ -59,7 +59,7 @@ func NewProcessTarget(binary, dir string, logger *slog.Logger) (*ProcessTarget, 
 	return &ProcessTarget{node: node, logger: logger}, nil
 }
 
-func (t *ProcessTarget) Name() string      { return "waybill process" }
+func (t *ProcessTarget) Name() string      { return "waybill process (kill -9)" }
 func (t *ProcessTarget) Bootstrap() string { return t.node.Addr() }
 func (t *ProcessTarget) Network() Network  { return t.node.Proxy() }
 func (t *ProcessTarget) Capabilities() Capabilities {
