@@ -194,10 +194,21 @@ func newCellRun(ctx context.Context, target Target, row Settings, fault Fault, c
 
 // execute runs the workload with the fault and finishes with the final reads.
 func (c *cellRun) execute(ctx context.Context, fault Fault) error {
-	if _, err := c.startConsumer(ctx); err != nil {
+	ci, err := c.startConsumer(ctx)
+	if err != nil {
 		return err
 	}
 	defer func() { c.currentConsumer().Stop() }()
+	// The consumer joins its group before the producer starts, so that it consumes while
+	// values arrive and faults strike mid-stream, however long the group takes to form
+	// (group.initial.rebalance.delay.ms is 3 s by default).
+	select {
+	case <-ci.Assigned():
+	case <-time.After(30 * time.Second):
+		c.note("the consumer had no partition 30 s after it started")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	injected := make(chan error, 1)
 	go func() { injected <- fault.inject(ctx, c) }()
 	if err := <-injected; err != nil {

@@ -77,6 +77,7 @@ type ConsumerIncarnation struct {
 	assignments map[int32]int
 	crash       chan bool // a crash armed for the next poll with records: true = after its commit
 	crashed     chan struct{}
+	assigned    chan struct{} // closed at the first assignment of a partition
 }
 
 // Start runs a new incarnation against bootstrap. Incarnations are numbered from 1; the
@@ -88,7 +89,8 @@ func (c *Consumer) Start(ctx context.Context, bootstrap string) (*ConsumerIncarn
 	c.mu.Unlock()
 	ctx, stop := context.WithCancel(ctx)
 	ci := &ConsumerIncarnation{ID: id, c: c, stop: stop, done: make(chan struct{}),
-		assignments: map[int32]int{}, crash: make(chan bool, 1), crashed: make(chan struct{})}
+		assignments: map[int32]int{}, crash: make(chan bool, 1), crashed: make(chan struct{}),
+		assigned: make(chan struct{})}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(clientopt.List(bootstrap)...),
 		kgo.ConsumerGroup(c.cfg.Group),
@@ -100,6 +102,9 @@ func (c *Consumer) Start(ctx context.Context, bootstrap string) (*ConsumerIncarn
 			ci.mu.Lock()
 			defer ci.mu.Unlock()
 			for _, p := range assigned[c.cfg.Topic] {
+				if len(ci.assignments) == 0 {
+					close(ci.assigned)
+				}
 				ci.assignments[p]++
 			}
 		}),
@@ -135,6 +140,9 @@ func (ci *ConsumerIncarnation) CrashAtNextPoll(afterCommit bool) <-chan struct{}
 	}
 	return ci.crashed
 }
+
+// Assigned is closed once the group gave the incarnation its first partition.
+func (ci *ConsumerIncarnation) Assigned() <-chan struct{} { return ci.assigned }
 
 // Stop ends the incarnation gracefully and waits for it.
 func (ci *ConsumerIncarnation) Stop() {
