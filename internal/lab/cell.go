@@ -222,11 +222,9 @@ func (c *cellRun) execute(ctx context.Context, fault Fault) error {
 		return err
 	}
 	c.currentConsumer().Stop()
-	final, err := readAll(ctx, c.target.Bootstrap(), c.topic, inputRC, 10*time.Second)
-	if err != nil {
+	if err := ReadFinal(ctx, c.rec, c.target.Bootstrap(), c.topic, inputRC, 10*time.Second); err != nil {
 		return err
 	}
-	final.record(c.rec, inputRC)
 	if c.row.Consumer == Transactional {
 		out, err := readAll(ctx, c.target.Bootstrap(), c.topic+"-out", true, 10*time.Second)
 		if err != nil {

@@ -196,7 +196,7 @@ func (ci *ConsumerIncarnation) committed(recs []*kgo.Record, err error) {
 			next[r.Partition] = r.Offset + 1
 		}
 	}
-	outcome := outcomeOf(err)
+	outcome := OutcomeOf(err)
 	c := ci.c
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -81,13 +81,24 @@ func readAll(ctx context.Context, bootstrap, topic string, readCommitted bool, t
 	return lc, nil
 }
 
-// record adds the final read to the history.
+// record adds the final read to the recorder's history.
 func (lc *logContents) record(rec *Recorder, readCommitted bool) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	lc.appendTo(&rec.h, readCommitted, true)
+}
+
+// appendTo adds the final read to h as its final polls; with markComplete, the
+// partitions read to their end are marked so.
+func (lc *logContents) appendTo(h *History, readCommitted, markComplete bool) {
 	now := time.Now()
+	if h.FinalReadComplete == nil {
+		h.FinalReadComplete = map[int32]bool{}
+	}
 	for p, recs := range lc.records {
-		rec.Poll(Poll{Partition: p, ReadCommitted: readCommitted, Final: true, Records: recs, Time: now})
-		if lc.complete[p] {
-			rec.FinalReadComplete(p)
+		h.Polls = append(h.Polls, Poll{Partition: p, ReadCommitted: readCommitted, Final: true, Records: recs, Time: now})
+		if markComplete && lc.complete[p] {
+			h.FinalReadComplete[p] = true
 		}
 	}
 }

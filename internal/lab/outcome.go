@@ -7,10 +7,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// outcomeOf classifies a client error. Only an answer from the broker refusing the
-// request is a definite failure; a timeout, a cut connection, a closed client or
-// NOT_LEADER_OR_FOLLOWER leave the request's fate unknown.
-func outcomeOf(err error) Outcome {
+// OutcomeOf classifies a client error: OK without one, Failed only for an answer from
+// the broker refusing the request; a timeout, a cut connection, a closed client or
+// NOT_LEADER_OR_FOLLOWER leave the request's fate Unknown.
+func OutcomeOf(err error) Outcome {
 	if err == nil {
 		return OK
 	}

@@ -266,7 +266,7 @@ func (in *Incarnation) send(ctx context.Context, idx, txn int, done func(Send)) 
 	start := time.Now()
 	in.cl.Produce(ctx, &kgo.Record{Key: []byte(key), Value: []byte(value)}, func(r *kgo.Record, err error) {
 		s := Send{Producer: in.ID, Value: value, Partition: r.Partition, Seq: seq, Txn: txn,
-			Outcome: outcomeOf(err), Offset: -1, Start: start, End: time.Now()}
+			Outcome: OutcomeOf(err), Offset: -1, Start: start, End: time.Now()}
 		if err != nil {
 			s.Err = err.Error()
 		} else if p.cfg.Settings.Acks != 0 {
@@ -348,7 +348,7 @@ func (in *Incarnation) transaction(ctx context.Context, num int, idxs []int) boo
 	err := in.cl.EndTransaction(ctx, end)
 	t.End = time.Now()
 	if commit {
-		t.Outcome = outcomeOf(err)
+		t.Outcome = OutcomeOf(err)
 	}
 	if in.crashed.Load() {
 		return false // the coordinator ends it; the dead application never learns how

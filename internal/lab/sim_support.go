@@ -193,15 +193,6 @@ func AddFinalRead(ctx context.Context, h *History, bootstrap, topic string, read
 	if err != nil {
 		return fmt.Errorf("final read of %s: %w", topic, err)
 	}
-	now := time.Now()
-	if h.FinalReadComplete == nil {
-		h.FinalReadComplete = map[int32]bool{}
-	}
-	for p, recs := range lc.records {
-		h.Polls = append(h.Polls, Poll{Partition: p, ReadCommitted: readCommitted, Final: true, Records: recs, Time: now})
-		if markComplete && lc.complete[p] {
-			h.FinalReadComplete[p] = true
-		}
-	}
+	lc.appendTo(h, readCommitted, markComplete)
 	return nil
 }

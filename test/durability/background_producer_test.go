@@ -9,17 +9,21 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/waybill/waybill/internal/lab"
 )
 
 // backgroundProducer sends unique values ("<prefix>-<n>") as fast as the client buffers
-// them, from a goroutine, filing every outcome in its ledger. It runs until stopped, so
+// them, from a goroutine, recording every outcome as a lab send. It runs until stopped, so
 // faults land while produces are in flight; it can be paused so that a check sees no new
 // values, while the client keeps retrying what it already holds.
 type backgroundProducer struct {
-	cl     *kgo.Client
-	ledger *produceLedger
-	sent   atomic.Int64
-	done   chan struct{}
+	cl       *kgo.Client
+	rec      *lab.Recorder
+	sent     atomic.Int64
+	acked    atomic.Int64 // sends that ended OK
+	resolved atomic.Int64 // sends that ended, whatever their outcome
+	done     chan struct{}
 
 	mu      sync.Mutex
 	resumed *sync.Cond
@@ -27,16 +31,22 @@ type backgroundProducer struct {
 	stopped bool
 }
 
-func startBackgroundProducer(cl *kgo.Client, topic, prefix string) *backgroundProducer {
-	bp := &backgroundProducer{cl: cl, ledger: newProduceLedger(), done: make(chan struct{})}
+func startBackgroundProducer(cl *kgo.Client, topic string, partitions int32, prefix string) *backgroundProducer {
+	bp := &backgroundProducer{cl: cl, rec: lab.NewRecorder(topic, partitions), done: make(chan struct{})}
 	bp.resumed = sync.NewCond(&bp.mu)
 	go func() {
 		defer close(bp.done)
 		for i := 0; bp.waitUnpaused(); i++ {
-			value := fmt.Sprintf("%s-%08d", prefix, i)
+			seq, start := i, time.Now()
 			// Produce blocks while the client's buffer is full, which paces the loop.
-			cl.Produce(context.Background(), &kgo.Record{Topic: topic, Value: []byte(value)},
-				func(_ *kgo.Record, err error) { bp.ledger.record(value, err) })
+			cl.Produce(context.Background(), &kgo.Record{Topic: topic, Value: []byte(fmt.Sprintf("%s-%08d", prefix, i))},
+				func(r *kgo.Record, err error) {
+					bp.rec.Send(producedSend(seq, start, r, err))
+					if err == nil {
+						bp.acked.Add(1)
+					}
+					bp.resolved.Add(1)
+				})
 			bp.sent.Add(1)
 		}
 	}()
@@ -66,10 +76,16 @@ func (bp *backgroundProducer) setState(paused, stopped bool) {
 	bp.resumed.Broadcast()
 }
 
-// unresolved counts values sent that have neither an ack nor a failure yet.
+// unresolved counts values sent that have no outcome yet.
 func (bp *backgroundProducer) unresolved() int {
-	acked, failed := bp.ledger.counts()
-	return int(bp.sent.Load()) - acked - failed
+	return int(bp.sent.Load() - bp.resolved.Load())
+}
+
+// waitAcked waits until n values have been acknowledged, failing the test after timeout.
+func (bp *backgroundProducer) waitAcked(t *testing.T, n int64, timeout time.Duration) {
+	t.Helper()
+	waitUntil(t, timeout, fmt.Sprintf("the producer to get %d acks", n),
+		func() bool { return bp.acked.Load() >= n })
 }
 
 // abandon ends the loop without waiting, for tests that failed midway.

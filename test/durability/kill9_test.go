@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waybill/waybill/internal/lab"
 	"github.com/waybill/waybill/internal/testbroker"
 )
 
@@ -24,49 +25,46 @@ func TestKill9DuringAcksAllProduceKeepsEveryAck(t *testing.T) {
 	testbroker.CreateTopic(t, broker.Addr(), topic, partitions)
 
 	// franz-go's defaults: acks=all, idempotent, unlimited retries.
-	producer := startBackgroundProducer(testbroker.NewClient(t, broker.Addr()), topic, "kill9")
+	producer := startBackgroundProducer(testbroker.NewClient(t, broker.Addr()), topic, partitions, "kill9")
 	defer producer.abandon() // ends the loop if a check fails midway
 
 	for cycle := 1; cycle <= cycles; cycle++ {
-		acked, _ := producer.ledger.counts()
-		waitClosed(t, producer.ledger.ackedAtLeast(acked+acksPerCycle), recoverTimeout,
-			"the producer to get its next acks")
+		producer.waitAcked(t, producer.acked.Load()+acksPerCycle, recoverTimeout)
 		broker.Kill()
 		producer.pause()
-		ackedAtKill := producer.ledger.ackedValues()
+		atKill := producer.rec.History()
 		inFlightAtKill := producer.unresolved()
 		broker.Restart()
 
-		// The values not acknowledged at the kill may or may not be in the log: "extra"
-		// counts those found, whether they survived the kill or were retried after it.
-		audit := auditDelivery(ackedAtKill, testbroker.CountValues(t, broker.Addr(), topic))
+		// The values not acknowledged at the kill have no send in atKill and may or may not
+		// be in the log: "extra" counts those found, whether they survived the kill or were
+		// retried after it.
+		res := readBack(t, recorderWith(atKill), broker.Addr())
 		t.Logf("cycle %d: kill -9 after %d acks with %d values unresolved; after restart found %d, extra %d, duplicated %d, missing %d",
-			cycle, audit.acked, inFlightAtKill, audit.found, audit.extra, len(audit.duplicated), len(audit.missing))
-		assertNoLossNoDuplicates(t, audit)
+			cycle, res.Acked, inFlightAtKill, res.Stored, res.Stored-(res.Acked-missing(res)), res.Counts[lab.Duplicated], missing(res))
+		assertNoLossNoDuplicates(t, res)
 		producer.resume()
 	}
 
 	producer.stop(t, recoverTimeout)
-	audit := auditDelivery(producer.ledger.ackedValues(), testbroker.CountValues(t, broker.Addr(), topic))
-	acked, failed := producer.ledger.counts()
+	res := readBack(t, producer.rec, broker.Addr())
 	t.Logf("final: sent %d, acked %d, failed %d, found %d, extra %d, duplicated %d, missing %d",
-		producer.sent.Load(), acked, failed, audit.found, audit.extra, len(audit.duplicated), len(audit.missing))
-	assertNoLossNoDuplicates(t, audit)
-	if failed > 0 {
-		t.Errorf("%d produces failed although the producer retries without limit; one: %s", failed, producer.ledger.someFailure())
+		res.Sent, res.Acked, notAcked(res), res.Stored, res.Stored-(res.Acked-missing(res)), res.Counts[lab.Duplicated], missing(res))
+	assertNoLossNoDuplicates(t, res)
+	if n := notAcked(res); n > 0 {
+		t.Errorf("%d produces failed although the producer retries without limit; one: %s", n, someFailure(producer.rec.History()))
 	}
 }
 
-func assertNoLossNoDuplicates(t *testing.T, audit deliveryAudit) {
+func assertNoLossNoDuplicates(t *testing.T, res lab.Result) {
 	t.Helper()
-	if len(audit.missing) > 0 {
-		t.Errorf("%d acknowledged values lost, e.g. %v", len(audit.missing), firstFew(audit.missing))
+	if n := missing(res); n > 0 {
+		t.Errorf("%d acknowledged values lost, e.g. %v", n, missingExamples(res))
 	}
-	if len(audit.duplicated) > 0 {
-		t.Errorf("%d values appear more than once (%d extra copies), e.g. %v",
-			len(audit.duplicated), audit.copies, firstFew(audit.duplicated))
+	if n := res.Counts[lab.Duplicated]; n > 0 {
+		t.Errorf("values appear more than once (%d extra copies), e.g. %v", n, res.Examples[lab.Duplicated])
 	}
-	if audit.missing != nil || audit.duplicated != nil {
+	if missing(res) > 0 || res.Counts[lab.Duplicated] > 0 {
 		t.FailNow()
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/faults"
+	"github.com/waybill/waybill/internal/lab"
 	"github.com/waybill/waybill/internal/testbroker"
 )
 
@@ -27,13 +28,13 @@ const (
 // the retried batches are recognised by their sequence numbers and get their original
 // offsets back, so every value is in the log exactly once.
 func TestLostAcksIdempotentProducerNeverDuplicates(t *testing.T) {
-	audit, stats := produceThroughLostAcks(t, "lost-acks-idempotent")
-	if len(audit.missing) > 0 {
-		t.Errorf("%d acknowledged values lost, e.g. %v", len(audit.missing), firstFew(audit.missing))
+	res, stats := produceThroughLostAcks(t, "lost-acks-idempotent")
+	if n := missing(res); n > 0 {
+		t.Errorf("%d acknowledged values lost, e.g. %v", n, missingExamples(res))
 	}
-	if len(audit.duplicated) > 0 {
-		t.Errorf("idempotent producer: %d values duplicated by retries after lost acks (%d extra copies, %d responses dropped), e.g. %v",
-			len(audit.duplicated), audit.copies, stats.Dropped, firstFew(audit.duplicated))
+	if n := res.Counts[lab.Duplicated]; n > 0 {
+		t.Errorf("idempotent producer: values duplicated by retries after lost acks (%d extra copies, %d responses dropped), e.g. %v",
+			n, stats.Dropped, res.Examples[lab.Duplicated])
 	}
 }
 
@@ -42,19 +43,20 @@ func TestLostAcksIdempotentProducerNeverDuplicates(t *testing.T) {
 // acks=all at-least-once behaviour, and the test demands it is actually observed — which
 // shows the fault really hit written batches.
 func TestLostAcksPlainProducerDuplicates(t *testing.T) {
-	audit, stats := produceThroughLostAcks(t, "lost-acks-plain", kgo.DisableIdempotentWrite())
-	if len(audit.missing) > 0 {
-		t.Errorf("%d acknowledged values lost, e.g. %v", len(audit.missing), firstFew(audit.missing))
+	res, stats := produceThroughLostAcks(t, "lost-acks-plain", kgo.DisableIdempotentWrite())
+	if n := missing(res); n > 0 {
+		t.Errorf("%d acknowledged values lost, e.g. %v", n, missingExamples(res))
 	}
-	if len(audit.duplicated) == 0 {
+	if res.Counts[lab.Duplicated] == 0 {
 		t.Errorf("no duplicates although %d produce responses were dropped and the non-idempotent producer retried", stats.Dropped)
 	}
 }
 
 // produceThroughLostAcks produces lostAckValues unique values with acks=all through a
 // proxy that drops Produce responses, reads the topic back directly from the broker and
-// audits it. It fails the test unless responses were dropped and every value was acked.
-func produceThroughLostAcks(t *testing.T, topic string, producerOpts ...kgo.Opt) (deliveryAudit, faults.Stats) {
+// checks the history. It fails the test unless responses were dropped and every value was
+// acked.
+func produceThroughLostAcks(t *testing.T, topic string, producerOpts ...kgo.Opt) (lab.Result, faults.Stats) {
 	t.Helper()
 	broker := testbroker.Start(t)
 	testbroker.CreateTopic(t, broker.Addr(), topic, lostAckPartitions)
@@ -72,18 +74,18 @@ func produceThroughLostAcks(t *testing.T, topic string, producerOpts ...kgo.Opt)
 		kgo.ProducerLinger(0),
 		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
 	}, producerOpts...)
-	ledger := produceWindowed(t, testbroker.NewClient(t, proxy.Addr(), opts...), topic, topic, lostAckValues, lostAckWindow, lostAckTimeout)
+	rec := produceWindowed(t, testbroker.NewClient(t, proxy.Addr(), opts...), topic, lostAckPartitions, topic, lostAckValues, lostAckWindow, lostAckTimeout)
 	stats := proxy.Stats()
 
-	audit := auditDelivery(ledger.ackedValues(), testbroker.CountValues(t, broker.Addr(), topic))
-	acked, failed := ledger.counts()
-	t.Logf("%s: sent %d, acked %d, failed %d, produce responses dropped %d (frames passed %d); found %d, duplicated %d (%d extra copies), missing %d",
-		topic, lostAckValues, acked, failed, stats.Dropped, stats.Passed, audit.found, len(audit.duplicated), audit.copies, len(audit.missing))
+	res := readBack(t, rec, broker.Addr())
+	t.Logf("%s: sent %d, acked %d, failed %d, produce responses dropped %d (frames passed %d); found %d, duplicated %d extra copies, missing %d",
+		topic, res.Sent, res.Acked, notAcked(res), stats.Dropped, stats.Passed, res.Stored, res.Counts[lab.Duplicated], missing(res))
 	if stats.Dropped == 0 {
 		t.Fatalf("the proxy dropped no produce responses; the fault never happened")
 	}
-	if failed > 0 {
-		t.Fatalf("%d produces failed although the producer retries without limit; one: %s", failed, ledger.someFailure())
+	if n := notAcked(res); n > 0 || res.Acked != lostAckValues {
+		t.Fatalf("%d of %d values acked although the producer retries without limit; one failure: %s",
+			res.Acked, lostAckValues, someFailure(rec.History()))
 	}
-	return audit, stats
+	return res, stats
 }

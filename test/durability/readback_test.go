@@ -1,32 +1,72 @@
 package durability_test
 
-// deliveryAudit compares what producers were told with what a full read found.
-type deliveryAudit struct {
-	acked      int      // values acknowledged to the producer
-	found      int      // distinct values read back
-	extra      int      // distinct values read back that were not acknowledged
-	missing    []string // acknowledged but not read back: lost
-	duplicated []string // read back more than once
-	copies     int      // occurrences beyond the first, over all duplicated values
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/waybill/waybill/internal/lab"
+)
+
+// readBackTimeout bounds the final read of a topic.
+const readBackTimeout = 30 * time.Second
+
+// producedSend is what a kgo promise learned about the seq-th value of the only producer.
+func producedSend(seq int, start time.Time, r *kgo.Record, err error) lab.Send {
+	s := lab.Send{Producer: 1, Value: string(r.Value), Partition: r.Partition, Seq: seq, Txn: lab.NoTxn,
+		Outcome: lab.OutcomeOf(err), Offset: -1, Start: start, End: time.Now()}
+	if err != nil {
+		s.Err = err.Error()
+	} else {
+		s.Offset = r.Offset
+	}
+	return s
 }
 
-func auditDelivery(acked map[string]bool, found map[string]int) deliveryAudit {
-	a := deliveryAudit{acked: len(acked), found: len(found)}
-	for v := range acked {
-		if found[v] == 0 {
-			a.missing = append(a.missing, v)
+// readBack reads the recorder's topic from addr to its end as the final read and checks
+// the history.
+func readBack(t *testing.T, rec *lab.Recorder, addr string) lab.Result {
+	t.Helper()
+	topic := rec.History().Topic
+	if err := lab.ReadFinal(context.Background(), rec, addr, topic, false, readBackTimeout); err != nil {
+		t.Fatal(err)
+	}
+	return lab.Check(rec.History())
+}
+
+// recorderWith is a recorder holding the sends of h, for checking a snapshot of a history
+// against a read taken later.
+func recorderWith(h *lab.History) *lab.Recorder {
+	rec := lab.NewRecorder(h.Topic, h.Partitions)
+	for _, s := range h.Sends {
+		rec.Send(s)
+	}
+	return rec
+}
+
+// missing counts the acknowledged values the final read did not find: lost, or beyond a
+// partition it could not read to its end.
+func missing(res lab.Result) int { return res.Counts[lab.Lost] + res.Counts[lab.Unseen] }
+
+// missingExamples gives a few of them, for messages.
+func missingExamples(res lab.Result) []string {
+	return firstFew(append(append([]string(nil), res.Examples[lab.Lost]...), res.Examples[lab.Unseen]...))
+}
+
+// notAcked counts the sends that ended without an ack.
+func notAcked(res lab.Result) int { return res.Failed + res.Unknown }
+
+// someFailure describes one send that ended without an ack, for messages.
+func someFailure(h *lab.History) string {
+	for _, s := range h.Sends {
+		if s.Outcome != lab.OK {
+			return fmt.Sprintf("%s (%s): %s", s.Value, s.Outcome, s.Err)
 		}
 	}
-	for v, n := range found {
-		if !acked[v] {
-			a.extra++
-		}
-		if n > 1 {
-			a.duplicated = append(a.duplicated, v)
-			a.copies += n - 1
-		}
-	}
-	return a
+	return "none"
 }
 
 // firstFew keeps messages short when many values are listed.
