@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -39,11 +40,8 @@ func (c *Coordinator) OffsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 
 // offsetCommit returns the error for each committed partition.
 func (c *Coordinator) offsetCommit(ctx context.Context, req *kmsg.OffsetCommitRequest) func(topicPartition) *kerr.Error {
-	all := func(err *kerr.Error) func(topicPartition) *kerr.Error {
-		return func(topicPartition) *kerr.Error { return err }
-	}
 	if req.Version >= 10 {
-		return all(kerr.UnsupportedVersion)
+		return everyPartition(kerr.UnsupportedVersion)
 	}
 	generation, memberID, instanceID := req.Generation, req.MemberID, ""
 	if req.Version == 0 {
@@ -57,10 +55,10 @@ func (c *Coordinator) offsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 	// with a generation comes from a generation that is gone.
 	g, err := c.lookup(req.Group, generation < 0)
 	if err != nil {
-		return all(err)
+		return everyPartition(err)
 	}
 	if g == nil {
-		return all(kerr.IllegalGeneration)
+		return everyPartition(kerr.IllegalGeneration)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -68,39 +66,25 @@ func (c *Coordinator) offsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 	now := c.cfg.Now()
 	g.fireDeadlines(now)
 	if err := g.validateCommit(generation, memberID, instanceID, false); err != nil {
-		return all(err)
+		return everyPartition(err)
 	}
 	switch g.state {
 	case stateCompletingRebalance:
 		// The member has its JoinGroup answer but not its assignment yet.
-		return all(kerr.RebalanceInProgress)
+		return everyPartition(kerr.RebalanceInProgress)
 	case stateStable, statePreparingRebalance:
 		if m := g.members[memberID]; m != nil {
 			m.refreshSession(now)
 		}
 	}
 
-	errs := make(map[topicPartition]*kerr.Error)
-	commits := make(map[topicPartition]committedOffset)
-	var recs []Record
+	var parts []commitPartition
 	for _, t := range req.Topics {
 		for _, p := range t.Partitions {
-			tp := topicPartition{t.Topic, p.Partition}
-			o := committedOffset{offset: p.Offset, leaderEpoch: p.LeaderEpoch, committedAt: now}
-			if req.Version < 6 {
-				o.leaderEpoch = -1
-			}
-			if p.Metadata != nil {
-				o.metadata = *p.Metadata
-			}
-			if len(o.metadata) > c.cfg.MaxOffsetMetadataBytes {
-				errs[tp] = kerr.OffsetMetadataTooLarge
-				continue
-			}
-			commits[tp] = o
-			recs = append(recs, offsetRecord(g.id, tp, o))
+			parts = append(parts, commitPartition{topicPartition{t.Topic, p.Partition}, p.Offset, p.LeaderEpoch, p.Metadata})
 		}
 	}
+	errs, commits, recs := c.offsetRecords(g, parts, req.Version >= 6, now)
 	if len(recs) > 0 {
 		if err := c.store.Append(ctx, g.partition, recs); err != nil {
 			c.log.Warn("failed to persist offsets", "group", g.id, "err", err)
@@ -109,7 +93,7 @@ func (c *Coordinator) offsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 				errs[tp] = storeErr
 			}
 			g.forgetIfUnused()
-			return func(tp topicPartition) *kerr.Error { return errs[tp] }
+			return errsByPartition(errs)
 		}
 	}
 	if len(commits) > 0 {
@@ -119,6 +103,49 @@ func (c *Coordinator) offsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 			g.offsets.commit(tp, o)
 		}
 	}
+	return errsByPartition(errs)
+}
+
+// commitPartition is one partition of an OffsetCommit or a TxnOffsetCommit request.
+type commitPartition struct {
+	tp          topicPartition
+	offset      int64
+	leaderEpoch int32
+	metadata    *string
+}
+
+// offsetRecords turns the partitions of a commit into offsets and the records that
+// persist them; a partition whose metadata is too large gets its error instead. Leader
+// epochs are kept only from request versions that carry them.
+func (c *Coordinator) offsetRecords(g *group, parts []commitPartition, withEpochs bool, now time.Time) (map[topicPartition]*kerr.Error, map[topicPartition]committedOffset, []Record) {
+	errs := make(map[topicPartition]*kerr.Error)
+	offsets := make(map[topicPartition]committedOffset)
+	var recs []Record
+	for _, p := range parts {
+		o := committedOffset{offset: p.offset, leaderEpoch: p.leaderEpoch, committedAt: now}
+		if !withEpochs {
+			o.leaderEpoch = -1
+		}
+		if p.metadata != nil {
+			o.metadata = *p.metadata
+		}
+		if len(o.metadata) > c.cfg.MaxOffsetMetadataBytes {
+			errs[p.tp] = kerr.OffsetMetadataTooLarge
+			continue
+		}
+		offsets[p.tp] = o
+		recs = append(recs, offsetRecord(g.id, p.tp, o))
+	}
+	return errs, offsets, recs
+}
+
+// everyPartition answers every partition of a commit with err.
+func everyPartition(err *kerr.Error) func(topicPartition) *kerr.Error {
+	return func(topicPartition) *kerr.Error { return err }
+}
+
+// errsByPartition answers each partition of a commit with its error in errs, if any.
+func errsByPartition(errs map[topicPartition]*kerr.Error) func(topicPartition) *kerr.Error {
 	return func(tp topicPartition) *kerr.Error { return errs[tp] }
 }
 

@@ -43,14 +43,11 @@ func (c *Coordinator) TxnOffsetCommit(ctx context.Context, req *kmsg.TxnOffsetCo
 
 // txnOffsetCommit returns the error for each committed partition.
 func (c *Coordinator) txnOffsetCommit(ctx context.Context, req *kmsg.TxnOffsetCommitRequest) func(topicPartition) *kerr.Error {
-	all := func(err *kerr.Error) func(topicPartition) *kerr.Error {
-		return func(topicPartition) *kerr.Error { return err }
-	}
 	if req.Version >= 5 {
-		return all(kerr.UnsupportedVersion)
+		return everyPartition(kerr.UnsupportedVersion)
 	}
 	if req.Group == "" {
-		return all(kerr.InvalidGroupID)
+		return everyPartition(kerr.InvalidGroupID)
 	}
 	generation, memberID, instanceID := int32(-1), "", ""
 	if req.Version >= 3 {
@@ -62,10 +59,10 @@ func (c *Coordinator) txnOffsetCommit(ctx context.Context, req *kmsg.TxnOffsetCo
 
 	g, err := c.lookup(req.Group, generation < 0)
 	if err != nil {
-		return all(err)
+		return everyPartition(err)
 	}
 	if g == nil {
-		return all(kerr.IllegalGeneration)
+		return everyPartition(kerr.IllegalGeneration)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -73,32 +70,18 @@ func (c *Coordinator) txnOffsetCommit(ctx context.Context, req *kmsg.TxnOffsetCo
 	now := c.cfg.Now()
 	g.fireDeadlines(now)
 	if err := g.validateCommit(generation, memberID, instanceID, true); err != nil {
-		return all(err)
+		return everyPartition(err)
 	}
 
-	errs := make(map[topicPartition]*kerr.Error)
-	staged := make(map[topicPartition]committedOffset)
-	var recs []Record
+	var parts []commitPartition
 	for _, t := range req.Topics {
 		for _, p := range t.Partitions {
-			tp := topicPartition{t.Topic, p.Partition}
-			o := committedOffset{offset: p.Offset, leaderEpoch: p.LeaderEpoch, committedAt: now}
-			if req.Version < 2 {
-				o.leaderEpoch = -1
-			}
-			if p.Metadata != nil {
-				o.metadata = *p.Metadata
-			}
-			if len(o.metadata) > c.cfg.MaxOffsetMetadataBytes {
-				errs[tp] = kerr.OffsetMetadataTooLarge
-				continue
-			}
-			staged[tp] = o
-			recs = append(recs, offsetRecord(g.id, tp, o))
+			parts = append(parts, commitPartition{topicPartition{t.Topic, p.Partition}, p.Offset, p.LeaderEpoch, p.Metadata})
 		}
 	}
+	errs, staged, recs := c.offsetRecords(g, parts, req.Version >= 2, now)
 	if len(recs) == 0 {
-		return func(tp topicPartition) *kerr.Error { return errs[tp] }
+		return errsByPartition(errs)
 	}
 
 	c.watchTxn(g, req.ProducerID)
@@ -110,12 +93,12 @@ func (c *Coordinator) txnOffsetCommit(ctx context.Context, req *kmsg.TxnOffsetCo
 			errs[tp] = storeErr
 		}
 		g.forgetIfUnused()
-		return func(tp topicPartition) *kerr.Error { return errs[tp] }
+		return errsByPartition(errs)
 	}
 	order := g.nextLogOrder()
 	for tp, o := range staged {
 		o.logOrder = order
 		g.offsets.stage(req.ProducerID, tp, o)
 	}
-	return func(tp topicPartition) *kerr.Error { return errs[tp] }
+	return errsByPartition(errs)
 }
