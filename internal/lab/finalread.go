@@ -31,13 +31,16 @@ func readAll(ctx context.Context, bootstrap, topic string, readCommitted bool, t
 	adm := kadm.NewClient(admin)
 	list := adm.ListEndOffsets
 	isolation := kgo.ReadUncommitted()
+	var listed kadm.ListedOffsets
 	if readCommitted {
 		list, isolation = adm.ListCommittedOffsets, kgo.ReadCommitted()
 		stableCtx, cancel := context.WithTimeout(ctx, timeout/2)
-		waitStable(stableCtx, adm, topic)
+		listed = waitStable(stableCtx, adm, topic)
 		cancel()
 	}
-	listed, err := list(ctx, topic)
+	if listed == nil {
+		listed, err = list(ctx, topic)
+	}
 	if err == nil {
 		err = listed.Error()
 	}
@@ -106,8 +109,9 @@ func (lc *logContents) appendTo(h *History, readCommitted, markComplete bool) {
 // waitStable waits, until ctx ends, for every partition of topic to have no open
 // transaction (last stable offset = high watermark). A coordinator answers a commit once
 // it is decided and writes the markers that make it visible just after, as Kafka's does,
-// so a read_committed read right after the last commit would miss it.
-func waitStable(ctx context.Context, adm *kadm.Client, topic string) {
+// so a read_committed read right after the last commit would miss it. It returns the last
+// stable offsets once they reach the high watermarks, nil if ctx ended first.
+func waitStable(ctx context.Context, adm *kadm.Client, topic string) kadm.ListedOffsets {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -121,13 +125,13 @@ func waitStable(ctx context.Context, adm *kadm.Client, topic string) {
 				}
 			})
 			if stable {
-				return
+				return lso
 			}
 		}
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			return
+			return nil
 		}
 	}
 }
