@@ -96,7 +96,7 @@ the machine's CPUs with the benchmark's own clients.`,
 	f := cmd.Flags()
 	f.StringVar(&o.target, "target", "external", "waybill, kfake or external")
 	f.BoolVar(&o.compare, "compare", false, "run against waybill and kfake in turn and compare them")
-	f.StringVar(&o.brokers, "brokers", envOr("WAYBILL_BROKERS", "127.0.0.1:9092"), "seed brokers of the external target (env WAYBILL_BROKERS)")
+	bindBrokersFlag(f, &o.brokers, "of the external target")
 	f.StringVar(&o.dataDir, "data-dir", "", "where the waybill target puts its temporary data directory (default: the system temp dir)")
 	f.StringArrayVar(&o.set, "set", nil, "broker config name=value for the waybill target (repeatable)")
 	f.BoolVar(&o.brokerLogs, "broker-logs", false, "show the waybill target's warnings and errors on stderr")
@@ -109,16 +109,13 @@ the machine's CPUs with the benchmark's own clients.`,
 	f.IntVar(&w.RecordSize, "record-size", w.RecordSize, "bytes per record value")
 	f.IntVar(&w.Producers, "producers", w.Producers, "producing clients")
 	f.IntVar(&w.Consumers, "consumers", w.Consumers, "consuming clients, each reading a share of the partitions")
-	f.StringVar(&w.Acks, "acks", w.Acks, "all, 1 or 0")
-	f.BoolVar(&w.Idempotent, "idempotent", w.Idempotent, "idempotent producers (default true with acks=all)")
-	f.StringVar(&w.Compression, "compression", w.Compression, "none, gzip, snappy, lz4 or zstd")
+	bindProducerFlags(f, &w.Acks, &w.Idempotent, &w.Compression, &w.Linger)
 	f.DurationVar(&w.Duration, "duration", w.Duration, "length of each phase")
 	f.Int64Var(&w.Records, "records", 0, "records per phase instead of a duration")
 	f.Float64Var(&w.RateMBps, "rate", w.RateMBps, "MB/s of the fixed-rate produce (set it to make produce open-loop)")
 	f.BoolVar(&w.Transactional, "transactional", false, "transactional producers, one transactional id per client, committing every --txn-interval")
 	f.DurationVar(&w.TxnInterval, "txn-interval", w.TxnInterval, "how long each transaction produces before it flushes and commits")
 	f.BoolVar(&w.CompareIdempotent, "compare-idempotent", false, "run idempotent, then transactional, on fresh topics, and print the transactions' overhead")
-	f.DurationVar(&w.Linger, "linger", w.Linger, "producer linger")
 	f.Int32Var(&w.BatchMaxBytes, "batch-max-bytes", w.BatchMaxBytes, "largest record batch a producer builds")
 	return cmd
 }
@@ -206,11 +203,4 @@ func cmdContext(cmd *cobra.Command) context.Context {
 		return ctx
 	}
 	return context.Background()
-}
-
-func envOr(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,10 +12,8 @@ import (
 	"github.com/waybill/waybill/internal/clientopt"
 )
 
-// Defaults for the connection flags. The broker default matches a broker started with
-// `waybill serve` and no flags, so the tools work out of the box on one machine.
+// Defaults for the connection flags besides --brokers (flags_shared.go).
 const (
-	defaultBrokers        = "127.0.0.1:9092"
 	defaultClientID       = "waybill-cli"
 	defaultRequestTimeout = 15 * time.Second
 )
@@ -33,19 +30,11 @@ type clientConfig struct {
 // bindFlags registers the connection flags on fs. Environment variables only change the
 // defaults, so an explicit flag always wins and --help shows what will really be used.
 func (c *clientConfig) bindFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&c.brokers, "brokers", envOrDefault("WAYBILL_BROKERS", defaultBrokers),
-		"comma-separated seed brokers, host:port (env WAYBILL_BROKERS)")
+	bindBrokersFlag(fs, &c.brokers, "")
 	fs.StringVar(&c.clientID, "client-id", envOrDefault("WAYBILL_CLIENT_ID", defaultClientID),
 		"client id sent to the brokers, visible in their logs and quotas (env WAYBILL_CLIENT_ID)")
 	fs.DurationVar(&c.requestTimeout, "request-timeout", defaultRequestTimeout,
 		"how long an admin or metadata request may take, connecting included")
-}
-
-func envOrDefault(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
 }
 
 // seeds splits --brokers, tolerating spaces and stray commas.

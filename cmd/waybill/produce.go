@@ -57,11 +57,9 @@ Idempotence needs --acks all; with --acks 0 or 1 it is turned off.`,
 	f.StringVarP(&opts.key, "key", "k", "", "key for every record")
 	f.StringVarP(&opts.keyDelimiter, "key-delimiter", "K", "", `split each line at the first DELIM into key and value ("\t" means a tab)`)
 	f.StringArrayVarP(&opts.headers, "header", "H", nil, "header key=value for every record, repeatable")
-	f.StringVar(&opts.acks, "acks", "all", "acknowledgement to wait for: 0, 1 or all")
-	f.BoolVar(&opts.idempotent, "idempotent", true, "use an idempotent producer, so retries never duplicate (needs --acks all)")
 	f.Int32VarP(&opts.partition, "partition", "p", -1, "produce every record to this partition (-1: let the partitioner choose)")
-	f.StringVarP(&opts.compression, "compression", "z", "none", "batch compression: none, gzip, snappy, lz4 or zstd")
-	f.DurationVar(&opts.linger, "linger", 0, "how long to wait for a batch to fill before sending it")
+	opts.acks, opts.idempotent, opts.compression = "all", true, "none"
+	bindProducerFlags(f, &opts.acks, &opts.idempotent, &opts.compression, &opts.linger)
 	f.DurationVar(&opts.deliveryTimeout, "delivery-timeout", 30*time.Second, "give up on a record not acknowledged within this time")
 	f.BoolVar(&opts.printOffsets, "print-offsets", false, "print the partition and offset of each acknowledged record to stdout")
 	return cmd
