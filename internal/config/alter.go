@@ -58,7 +58,7 @@ func IncrementalAlterTopicConfigs(current map[string]string, ops []AlterOp, defa
 	for _, op := range ops {
 		s, known := topicSpecs.byName[op.Name]
 		if !known {
-			return nil, invalidConfig("unknown topic config name %s", op.Name)
+			return nil, unknownConfig("topic config name", op.Name)
 		}
 		switch op.Op {
 		case kmsg.IncrementalAlterConfigOpSet:

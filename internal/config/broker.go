@@ -63,7 +63,7 @@ func ParseBroker(values map[string]string) (Broker, error) {
 	for _, name := range names {
 		s, ok := brokerSpecs.byName[name]
 		if !ok {
-			return Broker{}, invalidConfig("unknown broker config %s", name)
+			return Broker{}, unknownConfig("broker config", name)
 		}
 		if err := s.rule.check(name, values[name]); err != nil {
 			return Broker{}, err

@@ -68,7 +68,7 @@ func ValidateTopicOverrides(overrides map[string]string) error {
 	for _, name := range names {
 		s, ok := topicSpecs.byName[name]
 		if !ok {
-			return invalidConfig("unknown topic config name %s", name)
+			return unknownConfig("topic config name", name)
 		}
 		if err := s.rule.check(name, overrides[name]); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func TestTopicDefaultsMatchKafka(t *testing.T) {
@@ -114,6 +115,8 @@ func TestTopicValidationErrors(t *testing.T) {
 		{map[string]string{RetentionMs: "-2"}, []string{RetentionMs, ">= -1"}},
 		{map[string]string{RetentionMs: "soon"}, []string{RetentionMs}},
 		{map[string]string{SegmentBytes: "1048575"}, []string{SegmentBytes, ">= 1048576"}},
+		{map[string]string{"message.format.version": "2.8"}, []string{"message.format.version", "removed in Kafka 4.0", "KIP-724"}},
+		{map[string]string{"message.downconversion.enable": "true"}, []string{"message.downconversion.enable", "removed in Kafka 4.0"}},
 		{map[string]string{CleanupPolicy: "shred"}, []string{CleanupPolicy, "delete, compact"}},
 		{map[string]string{CleanupPolicy: ""}, []string{CleanupPolicy}},
 		{map[string]string{CompressionType: "brotli"}, []string{CompressionType, "zstd"}},
@@ -157,6 +160,31 @@ func TestTopicAcceptsKafkaSpellings(t *testing.T) {
 	for _, overrides := range ok {
 		if _, err := ParseTopic(overrides, DefaultBroker()); err != nil {
 			t.Errorf("%v: %v", overrides, err)
+		}
+	}
+}
+
+// A config Kafka 4.0 removed is INVALID_CONFIG on every path that takes config names,
+// and the message says the removal is Kafka's, not a Waybill gap.
+func TestConfigsRemovedInKafka4(t *testing.T) {
+	checks := map[string]func() error{
+		"topic overrides": func() error {
+			return ValidateTopicOverrides(map[string]string{"message.format.version": "3.0"})
+		},
+		"incremental alter": func() error {
+			v := "3.0"
+			_, err := IncrementalAlterTopicConfigs(nil, []AlterOp{{"message.format.version", kmsg.IncrementalAlterConfigOpSet, &v}}, DefaultBroker())
+			return err
+		},
+		"broker config": func() error {
+			_, err := ParseBroker(map[string]string{"log.message.format.version": "3.0"})
+			return err
+		},
+	}
+	for name, check := range checks {
+		err := check()
+		if !errors.Is(err, kerr.InvalidConfig) || !strings.Contains(err.Error(), "removed in Kafka 4.0") {
+			t.Errorf("%s: err = %v, want INVALID_CONFIG saying it was removed in Kafka 4.0", name, err)
 		}
 	}
 }
