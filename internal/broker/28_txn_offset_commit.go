@@ -3,7 +3,9 @@ package broker
 // TxnOffsetCommit v0-4: a consume-transform-produce transaction's consumer offsets,
 // written to __consumer_offsets as part of the producer's transaction and visible only
 // once it commits. The group's partition must be in the transaction (AddOffsetsToTxn),
-// which is checked here (KIP-890) before the coordinator writes.
+// which is checked here (KIP-890) before the coordinator writes. Partitions of topics or
+// partitions that do not exist are answered UNKNOWN_TOPIC_OR_PARTITION before that check
+// and never stored (commit_partitions.go).
 
 import (
 	"context"
@@ -21,18 +23,49 @@ func init() { register(kmsg.TxnOffsetCommit, 0, 4, (*Broker).handleTxnOffsetComm
 func (b *Broker) handleTxnOffsetCommit(r *server.Request) server.Pending {
 	req := r.Msg.(*kmsg.TxnOffsetCommitRequest)
 	return func() server.Reply {
-		tp := txn.TopicPartition{Topic: cluster.ConsumerOffsetsTopic, Partition: b.groups.PartitionFor(req.Group)}
-		p := b.replicas.get(tp.Topic, tp.Partition)
-		if p == nil {
-			return server.Reply{Msg: txnOffsetCommitError(req, kerr.NotCoordinator.Code)}
+		known := *req
+		var missing []missingTopic
+		known.Topics, missing = splitCommit(b.meta.Image(), req.Topics,
+			func(t *kmsg.TxnOffsetCommitRequestTopic) (string, *[]kmsg.TxnOffsetCommitRequestTopicPartition) {
+				return t.Topic, &t.Partitions
+			},
+			func(p *kmsg.TxnOffsetCommitRequestTopicPartition) int32 { return p.Partition })
+		resp := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
+		if len(known.Topics) > 0 {
+			resp = b.txnOffsetCommit(r, &known)
 		}
-		guard := p.Guard(req.ProducerID) // before verifying, so a marker in between voids it
-		if err := b.txns.VerifyPartition(req.TransactionalID, req.ProducerID, req.ProducerEpoch, tp); err != nil {
-			return server.Reply{Msg: txnOffsetCommitError(req, errorCode(err))}
-		}
-		ctx := context.WithValue(r.Conn.Done, guardKey{}, guard)
-		return server.Reply{Msg: b.groups.TxnOffsetCommit(ctx, req)}
+		resp.Topics = answerMissing(resp.Topics, missing,
+			func(t *kmsg.TxnOffsetCommitResponseTopic) (string, *[]kmsg.TxnOffsetCommitResponseTopicPartition) {
+				return t.Topic, &t.Partitions
+			},
+			func(name string) kmsg.TxnOffsetCommitResponseTopic {
+				t := kmsg.NewTxnOffsetCommitResponseTopic()
+				t.Topic = name
+				return t
+			},
+			func(index int32, code int16) kmsg.TxnOffsetCommitResponseTopicPartition {
+				p := kmsg.NewTxnOffsetCommitResponseTopicPartition()
+				p.Partition, p.ErrorCode = index, code
+				return p
+			})
+		return server.Reply{Msg: resp}
 	}
+}
+
+// txnOffsetCommit verifies that the group's partition is in the transaction and has the
+// coordinator write req's offsets, all of existing partitions.
+func (b *Broker) txnOffsetCommit(r *server.Request, req *kmsg.TxnOffsetCommitRequest) *kmsg.TxnOffsetCommitResponse {
+	tp := txn.TopicPartition{Topic: cluster.ConsumerOffsetsTopic, Partition: b.groups.PartitionFor(req.Group)}
+	p := b.replicas.get(tp.Topic, tp.Partition)
+	if p == nil {
+		return txnOffsetCommitError(req, kerr.NotCoordinator.Code)
+	}
+	guard := p.Guard(req.ProducerID) // before verifying, so a marker in between voids it
+	if err := b.txns.VerifyPartition(req.TransactionalID, req.ProducerID, req.ProducerEpoch, tp); err != nil {
+		return txnOffsetCommitError(req, errorCode(err))
+	}
+	ctx := context.WithValue(r.Conn.Done, guardKey{}, guard)
+	return b.groups.TxnOffsetCommit(ctx, req)
 }
 
 func txnOffsetCommitError(req *kmsg.TxnOffsetCommitRequest, code int16) *kmsg.TxnOffsetCommitResponse {

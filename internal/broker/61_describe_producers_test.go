@@ -41,18 +41,7 @@ type rawTxn struct {
 // and writes values there in one transactional batch.
 func openRawTxn(ctx context.Context, t *testing.T, cl *kgo.Client, txnID, topic string, values ...string) rawTxn {
 	t.Helper()
-	init := kmsg.NewPtrInitProducerIDRequest()
-	init.TransactionalID = &txnID
-	init.TransactionTimeoutMillis = int32((10 * time.Minute).Milliseconds())
-	var tx rawTxn
-	retryRetriable(ctx, t, "InitProducerId", func() error {
-		resp, err := init.RequestWith(ctx, cl)
-		if err != nil {
-			return err
-		}
-		tx = rawTxn{producerID: resp.ProducerID, epoch: resp.ProducerEpoch}
-		return kerr.ErrorForCode(resp.ErrorCode)
-	})
+	tx := initTxnProducer(ctx, t, cl, txnID, 10*time.Minute)
 
 	add := kmsg.NewPtrAddPartitionsToTxnRequest()
 	add.TransactionalID, add.ProducerID, add.ProducerEpoch = txnID, tx.producerID, tx.epoch
