@@ -41,6 +41,10 @@ func (p *Partition) Delete() error {
 	p.stateMu.Lock()
 	alreadyClosed := p.closed
 	p.closed = true
+	// A fetch parked on this replica must answer now that its topic is gone, as Kafka
+	// completes a delayed fetch whose partition was deleted, instead of holding the
+	// client until its max wait.
+	p.notifyLocked()
 	p.stateMu.Unlock()
 	if !alreadyClosed {
 		close(p.syncWake)
