@@ -46,6 +46,7 @@ type labOptions struct {
 	htmlOut     string
 	noProgress  bool
 	logLevel    string
+	parallel    int
 }
 
 func (o *labOptions) addFlags(cmd *cobra.Command) {
@@ -61,6 +62,7 @@ func (o *labOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.htmlOut, "html", "", "also write the report as a self-contained HTML page with charts to this file")
 	f.BoolVar(&o.noProgress, "no-progress", false, "no progress bar on stderr")
 	f.StringVar(&o.logLevel, "log-level", "error", "log level of the brokers and the lab: debug, info, warn or error")
+	f.IntVar(&o.parallel, "parallel", lab.DefaultParallel, "cells running at once, each on its own topics and proxies (kill -9 and power loss cells run alone on their broker)")
 }
 
 func rowIDs() string {
@@ -93,6 +95,10 @@ func (o *labOptions) matrixConfig(cmd *cobra.Command) (lab.MatrixConfig, *slog.L
 	if o.values <= 0 {
 		return mc, nil, fmt.Errorf("--values must be positive")
 	}
+	if o.parallel <= 0 {
+		return mc, nil, fmt.Errorf("--parallel must be positive")
+	}
+	mc.Parallel = o.parallel
 	if !cmd.Flags().Changed("seed") {
 		o.seed = rand.Int64N(1_000_000)
 	}
@@ -187,32 +193,6 @@ func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) err
 	return f.Close()
 }
 
-// progressBar redraws one line on a terminal, and prints a line per finished cell
-// otherwise (a log file, CI).
-func progressBar(w io.Writer) func(done, total int, running string, last *lab.CellResult) {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil {
-			tty = st.Mode()&os.ModeCharDevice != 0
-		}
-	}
-	start := time.Now()
-	return func(done, total int, running string, last *lab.CellResult) {
-		const width = 30
-		filled := done * width / max(total, 1)
-		bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
-		elapsed := time.Since(start).Round(time.Second)
-		switch {
-		case tty && last == nil:
-			fmt.Fprintf(w, "\r\033[K%s %d/%d %s  %s", bar, done, total, elapsed, running)
-		case tty && done == total:
-			fmt.Fprintf(w, "\r\033[K%s %d/%d %s\n", bar, done, total, elapsed)
-		case !tty && last != nil:
-			fmt.Fprintf(w, "[%d/%d %s] %s × %s: %s (%s)\n", done, total, elapsed, last.Row, last.Fault, last.Short(), last.Duration.Round(10*time.Millisecond))
-		}
-	}
-}
-
 func newLabRunCmd() *cobra.Command {
 	var o labOptions
 	var binary, dataDir string
@@ -228,7 +208,10 @@ on and off, a zombie producer, a producer crash mid-transaction, a consumer cras
 and after its commit.
 
 Every cell runs on a fresh topic: a producer delivers unique values, a consumer group
-processes them, the fault strikes, then everything is read back and checked. The cell
+processes them, the fault strikes, then everything is read back and checked. Cells run
+--parallel at a time, each through fault proxies of its own, so that a fault aimed at
+one cell never touches another; a kill -9 or power loss cell has its broker to itself
+while it runs. The cell
 shows what was observed (✓ as expected, ✗ a guarantee was violated, ? an expected
 weakness did not show); the lines below the table explain every disagreement.
 
@@ -323,34 +306,35 @@ func (t *labTargets) close() {
 
 func newLabVerifyCmd() *cobra.Command {
 	var o labOptions
-	var bootstrap string
+	var brokers string
 	cmd := &cobra.Command{
-		Use:   "verify --bootstrap host:port,...",
+		Use:   "verify [--brokers host:port,...]",
 		Short: "Audit any Kafka-compatible cluster with the lab's workload and checker",
 		Long: `Audit a Kafka-compatible cluster: the same settings, workloads and checker as
 'waybill lab run', with a fault proxy placed between the clients and each of the
 cluster's brokers for the network faults (lost ack, dropped request, connection cut,
 zombie producer, producer and consumer crashes). Broker faults (kill -9, power loss) need
-control of the brokers and are skipped.
+control of the brokers and are skipped. Cells run --parallel at a time, each on its own
+topics, group, transactional ids and proxies.
 
 The cluster must allow creating topics (lab-* names, 3 partitions, the broker's default
 replication factor), consumer groups and transactions. The exit status is 1 when a
 guarantee the cluster's clients were promised was violated.`,
-		Example: `  waybill lab verify --bootstrap 127.0.0.1:9092
-  waybill lab verify --bootstrap k1:9092,k2:9092,k3:9092 --values 5000 --html audit.html
-  waybill lab verify --bootstrap 127.0.0.1:9092 --settings idempotent,transactional --faults lost-ack,zombie`,
+		Example: `  waybill lab verify --quick --brokers 127.0.0.1:9092
+  waybill lab verify --brokers k1:9092,k2:9092,k3:9092 --values 5000 --html audit.html
+  waybill lab verify --brokers 127.0.0.1:9092 --settings idempotent,transactional --faults lost-ack,zombie`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if bootstrap == "" {
-				return fmt.Errorf("--bootstrap is required")
+			if len(clientopt.List(brokers)) == 0 {
+				return fmt.Errorf("no brokers given: pass --brokers host:port[,host:port...] or set WAYBILL_BROKERS")
 			}
 			mc, logger, err := o.matrixConfig(cmd)
 			if err != nil {
 				return err
 			}
-			target, err := lab.NewClusterTarget(bootstrap, logger)
+			target, err := lab.NewClusterTarget(brokers, logger)
 			if err != nil {
-				return fmt.Errorf("reaching the cluster at %s: %w", bootstrap, err)
+				return fmt.Errorf("reaching the cluster at %s: %w", brokers, err)
 			}
 			defer target.Close()
 			mc.Target = func(lab.Fault) lab.Target { return target }
@@ -358,6 +342,6 @@ guarantee the cluster's clients were promised was violated.`,
 		},
 	}
 	o.addFlags(cmd)
-	cmd.Flags().StringVar(&bootstrap, "bootstrap", "", "the cluster's bootstrap servers, host:port,...")
+	bindBrokersFlag(cmd.Flags(), &brokers, "")
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,7 @@ func TestLabVerifyKfake(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	res := runLab(t, "verify", "--bootstrap", strings.Join(c.ListenAddrs(), ","), "--values", "100",
+	res := runLab(t, "verify", "--brokers", strings.Join(c.ListenAddrs(), ","), "--values", "100",
 		"--settings", "idempotent", "--faults", "lost-ack,kill-9", "--no-progress")
 	if res.err != nil {
 		t.Fatalf("lab verify: %v\nstdout:\n%s\nstderr:\n%s", res.err, res.stdout, res.stderr)
@@ -89,14 +90,15 @@ func TestLabRejectsUnknownNames(t *testing.T) {
 	for _, args := range [][]string{
 		{"run", "--settings", "acks-2"},
 		{"run", "--faults", "meteor"},
-		{"verify"},
+		{"run", "--parallel", "0"},
+		{"verify", "--brokers", ","},
 	} {
 		res := runLab(t, args...)
 		if res.err == nil {
 			t.Errorf("lab %v succeeded", args)
 			continue
 		}
-		if !strings.Contains(res.err.Error(), "choose from") && !strings.Contains(res.err.Error(), "--bootstrap") {
+		if msg := res.err.Error(); !strings.Contains(msg, "choose from") && !strings.Contains(msg, "--brokers") && !strings.Contains(msg, "--parallel") {
 			t.Errorf("lab %v: unhelpful error %q", args, res.err)
 		}
 	}
@@ -120,5 +122,74 @@ func TestLabExitStatus(t *testing.T) {
 	}
 	if err := matrixError(rep(lab.Broken)); err == nil {
 		t.Errorf("a broken cell is no failure")
+	}
+}
+
+// verify names its brokers as the client commands do: --brokers, defaulting to
+// $WAYBILL_BROKERS, with --bootstrap (its old name) and --bootstrap-server working but
+// unlisted.
+func TestLabVerifyTakesBrokers(t *testing.T) {
+	t.Setenv("WAYBILL_BROKERS", "")
+	verify, _, err := newRootCmd().Find([]string{"lab", "verify"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := verify.Flag("brokers")
+	if f == nil || f.DefValue != defaultBrokers || f.Usage != "comma-separated seed brokers, host:port (env WAYBILL_BROKERS)" {
+		t.Fatalf("--brokers: %+v", f)
+	}
+	var help bytes.Buffer
+	verify.SetOut(&help)
+	if err := verify.Help(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(help.String(), "--bootstrap") || strings.Count(help.String(), "--brokers string") != 1 {
+		t.Errorf("--help should list --brokers once and no alias:\n%s", help.String())
+	}
+
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	addr := c.ListenAddrs()[0]
+	// Only skipped cells: the command still reaches the cluster to set up its proxies,
+	// and names it in the report.
+	only := []string{"--faults", "kill-9", "--settings", "acks-1", "--no-progress"}
+	for _, args := range [][]string{{"--bootstrap", addr}, {"--bootstrap-server", addr}, {}} {
+		if len(args) == 0 {
+			t.Setenv("WAYBILL_BROKERS", addr)
+		}
+		res := runLab(t, append(append([]string{"verify"}, args...), only...)...)
+		if res.err != nil || !strings.Contains(res.stdout, "target "+addr+")") {
+			t.Errorf("lab verify %v: %v\n%s%s", args, res.err, res.stdout, res.stderr)
+		}
+	}
+}
+
+// On a terminal the progress line names every cell running, cut to the terminal's
+// width; elsewhere each finished cell gets a line.
+func TestLabProgress(t *testing.T) {
+	running := []string{"acks=1, retries × lost ack", "acks=0 × none", "transactional × zombie producer"}
+	var tty bytes.Buffer
+	draw := drawProgress(&tty, 200, true)
+	draw(lab.Progress{Done: 12, Total: 55, Running: running})
+	if want := regexp.MustCompile(`^\r\033\[K[█░]{30} 12/55 \d+s  running 3: acks=1, retries × lost ack; acks=0 × none; transactional × zombie producer$`); !want.MatchString(tty.String()) {
+		t.Errorf("terminal line %q does not match %s", tty.String(), want)
+	}
+	tty.Reset()
+	narrow := drawProgress(&tty, 60, true)
+	narrow(lab.Progress{Done: 12, Total: 55, Running: running})
+	if line := strings.TrimPrefix(tty.String(), "\r\033[K"); len([]rune(line)) >= 60 || !strings.HasSuffix(line, "…") {
+		t.Errorf("line %q not cut to a 60-column terminal", line)
+	}
+
+	var log bytes.Buffer
+	lines := drawProgress(&log, 0, false)
+	lines(lab.Progress{Done: 0, Total: 2, Running: running[:1]})
+	cell := lab.CellResult{Row: "acks=0", Fault: "none", Verdict: lab.Holds, Duration: time.Second}
+	lines(lab.Progress{Done: 1, Total: 2, Running: running[1:2], Last: &cell})
+	if want := regexp.MustCompile(`^\[1/2 \d+s\] acks=0 × none: ✓ exact \(1s\)\n$`); !want.MatchString(log.String()) {
+		t.Errorf("log lines %q do not match %s", log.String(), want)
 	}
 }

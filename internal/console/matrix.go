@@ -37,17 +37,19 @@ type MatrixCell struct {
 
 // MatrixProgress is a run's progress, in matrix events and GET /api/matrix.
 type MatrixProgress struct {
-	Running bool          `json:"running"`
-	Done    int           `json:"done"`
-	Total   int           `json:"total"`
-	Current string        `json:"current,omitempty"` // "acks=1, retries × lost ack"
-	Cell    *MatrixCell   `json:"cell,omitempty"`    // the cell just finished (events only)
-	Error   string        `json:"error,omitempty"`
-	Summary string        `json:"summary,omitempty"` // once finished
-	Rows    []MatrixRow   `json:"rows,omitempty"`    // GET only
-	Faults  []MatrixFault `json:"faults,omitempty"`  // GET only
-	Cells   []MatrixCell  `json:"cells,omitempty"`   // GET only
-	Report  bool          `json:"report"`            // a finished report is at /api/matrix/report.html
+	Running bool   `json:"running"`
+	Done    int    `json:"done"`
+	Total   int    `json:"total"`
+	Current string `json:"current,omitempty"` // RunningCells, "; "-separated
+	// RunningCells are the cells in progress, "acks=1, retries × lost ack", in matrix order.
+	RunningCells []string      `json:"running_cells,omitempty"`
+	Cell         *MatrixCell   `json:"cell,omitempty"` // the cell just finished (events only)
+	Error        string        `json:"error,omitempty"`
+	Summary      string        `json:"summary,omitempty"` // once finished
+	Rows         []MatrixRow   `json:"rows,omitempty"`    // GET only
+	Faults       []MatrixFault `json:"faults,omitempty"`  // GET only
+	Cells        []MatrixCell  `json:"cells,omitempty"`   // GET only
+	Report       bool          `json:"report"`            // a finished report is at /api/matrix/report.html
 }
 
 // MatrixRow is a row of the matrix: one of lab.Rows.
@@ -166,18 +168,20 @@ func (m *matrixRunner) run(mc lab.MatrixConfig, dir string) {
 	// Every column runs on the in-process broker: its crash is a process crash in
 	// memory, not the kill -9 of a child process that `waybill lab run` does.
 	mc.Target = func(lab.Fault) lab.Target { return target }
+	mc.Parallel = lab.DefaultParallel
 	mc.Progress = m.onProgress
 	rep := lab.RunMatrix(m.ctx, mc)
 	m.finish(rep, nil)
 }
 
-func (m *matrixRunner) onProgress(done, total int, running string, last *lab.CellResult) {
+func (m *matrixRunner) onProgress(p lab.Progress) {
 	m.mu.Lock()
-	m.progress.Done, m.progress.Total = done, total
-	m.progress.Current = running
+	m.progress.Done, m.progress.Total = p.Done, p.Total
+	m.progress.Current = strings.Join(p.Running, "; ")
+	m.progress.RunningCells = p.Running
 	var cell *MatrixCell
-	if last != nil {
-		c := matrixCell(*last)
+	if p.Last != nil {
+		c := matrixCell(*p.Last)
 		m.cells = append(m.cells, c)
 		cell = &c
 	}
@@ -189,7 +193,7 @@ func (m *matrixRunner) onProgress(done, total int, running string, last *lab.Cel
 
 func (m *matrixRunner) finish(rep *lab.Report, err error) {
 	m.mu.Lock()
-	m.progress.Running, m.progress.Current = false, ""
+	m.progress.Running, m.progress.Current, m.progress.RunningCells = false, "", nil
 	if err != nil {
 		m.progress.Error = err.Error()
 		m.log.Warn("console: matrix run failed", "err", err)

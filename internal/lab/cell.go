@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -21,6 +23,7 @@ type CellConfig struct {
 	Timeout    time.Duration // bounds the whole cell
 	Seed       int64         // chooses the moments faults hit
 	Logger     *slog.Logger
+	run        string // names this matrix run's topics (newRunTag); one per RunCell if empty
 }
 
 // CellResult is one cell of the matrix: what happened and how it compares with the
@@ -40,13 +43,18 @@ type CellResult struct {
 
 // cellRun is one cell in progress: the applications and the target they run against.
 type cellRun struct {
-	cfg      CellConfig
-	target   Target
-	row      Settings
-	topic    string
-	rec      *Recorder
-	producer *Producer
-	consumer *Consumer
+	cfg    CellConfig
+	target Target
+	// net is the cell's own proxy, in front of the target, and bootstrap its address:
+	// every client of the cell goes through it, so the cell's network faults (rules, cuts,
+	// pauses) hit the cell's connections and no other cell's.
+	net       ClientNetwork
+	bootstrap string
+	row       Settings
+	topic     string
+	rec       *Recorder
+	producer  *Producer
+	consumer  *Consumer
 
 	mu        sync.Mutex
 	producers []*Incarnation
@@ -74,7 +82,7 @@ func (c *cellRun) startProducer(ctx context.Context, bootstrap string) (*Incarna
 
 // startConsumer starts a consumer incarnation and makes it the current one.
 func (c *cellRun) startConsumer(ctx context.Context) (*ConsumerIncarnation, error) {
-	ci, err := c.consumer.Start(ctx, c.target.Bootstrap())
+	ci, err := c.consumer.Start(ctx, c.bootstrap)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +132,7 @@ func RunCell(ctx context.Context, target Target, row Settings, fault Fault, cfg 
 	if err == nil {
 		res.Topic = run.topic
 		err = run.execute(ctx, fault)
+		run.net.Close()
 	}
 	res.Duration = time.Since(start)
 	if run != nil {
@@ -153,36 +162,50 @@ func joinNotes(notes []string) string {
 	return out
 }
 
-// cellSeq numbers the cells of a process, so topic and group names never repeat.
-var cellSeq struct {
-	sync.Mutex
-	n int
+// runSeq numbers the runs of a process, for newRunTag.
+var runSeq atomic.Int64
+
+// newRunTag names one run's topics, groups and transactional ids apart from every other
+// run's, in this process (a counter) and on a long-lived cluster audited again with the
+// same seed (the time). Names play no part in a cell's randomness.
+func newRunTag() string {
+	return strconv.FormatInt(time.Now().UnixMilli()%(36*36*36*36*36*36), 36) + strconv.FormatInt(runSeq.Add(1), 36)
 }
 
-func newCellRun(ctx context.Context, target Target, row Settings, fault Fault, cfg CellConfig) (*cellRun, error) {
-	cellSeq.Lock()
-	cellSeq.n++
-	n := cellSeq.n
-	cellSeq.Unlock()
-	name := fmt.Sprintf("lab-%d-%d-%s-%s", cfg.Seed, n, row.ID, fault.ID)
-	c := &cellRun{cfg: cfg, target: target, row: row, topic: name}
+// newCellRun gives the cell its own network and topics. The names depend on the run, the
+// row and the fault only, never on the order cells happen to start in.
+func newCellRun(ctx context.Context, target Target, row Settings, fault Fault, cfg CellConfig) (c *cellRun, err error) {
+	if cfg.run == "" {
+		cfg.run = newRunTag()
+	}
+	name := fmt.Sprintf("lab-%d-%s-%s-%s", cfg.Seed, cfg.run, row.ID, fault.ID)
+	net, err := target.ClientNetwork()
+	if err != nil {
+		return nil, fmt.Errorf("starting the cell's proxy: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			net.Close()
+		}
+	}()
+	c = &cellRun{cfg: cfg, target: target, net: net, bootstrap: net.Bootstrap(), row: row, topic: name}
 	topicConfigs := map[string]*string{}
 	if fault.PageCache {
 		off := "false"
 		topicConfigs["waybill.durable.acks"] = &off
 	}
-	if err := createTopic(ctx, target.Bootstrap(), name, cfg.Partitions, topicConfigs); err != nil {
+	if err := createTopic(ctx, c.bootstrap, name, cfg.Partitions, topicConfigs); err != nil {
 		return nil, err
 	}
 	output := name + "-out"
 	if row.Consumer == Transactional {
-		if err := createTopic(ctx, target.Bootstrap(), output, cfg.Partitions, topicConfigs); err != nil {
+		if err := createTopic(ctx, c.bootstrap, output, cfg.Partitions, topicConfigs); err != nil {
 			return nil, err
 		}
 	}
 	c.rec = NewRecorder(name, cfg.Partitions)
 	c.producer = NewProducer(ProducerConfig{
-		Topic: name, Settings: row, Values: cfg.Values, Prefix: fmt.Sprintf("v%d-", n),
+		Topic: name, Settings: row, Values: cfg.Values, Prefix: "v-",
 		AbortEvery: 5, TransactionalID: name + "-producer", Recorder: c.rec, Logger: cfg.Logger,
 	})
 	c.consumer = NewConsumer(ConsumerConfig{
@@ -222,11 +245,11 @@ func (c *cellRun) execute(ctx context.Context, fault Fault) error {
 		return err
 	}
 	c.currentConsumer().Stop()
-	if err := ReadFinal(ctx, c.rec, c.target.Bootstrap(), c.topic, inputRC, 10*time.Second); err != nil {
+	if err := ReadFinal(ctx, c.rec, c.bootstrap, c.topic, inputRC, 10*time.Second); err != nil {
 		return err
 	}
 	if c.row.Consumer == Transactional {
-		out, err := readAll(ctx, c.target.Bootstrap(), c.topic+"-out", true, 10*time.Second)
+		out, err := readAll(ctx, c.bootstrap, c.topic+"-out", true, 10*time.Second)
 		if err != nil {
 			return err
 		}
@@ -251,7 +274,7 @@ func (c *cellRun) drain(ctx context.Context, readCommitted bool) error {
 	defer cancel()
 	var last map[int32]int64
 	for {
-		early, err := readAll(ctx, c.target.Bootstrap(), c.topic, readCommitted, 10*time.Second)
+		early, err := readAll(ctx, c.bootstrap, c.topic, readCommitted, 10*time.Second)
 		if err != nil {
 			return err
 		}

@@ -39,6 +39,10 @@ func (f Fault) unsupported(t Target) string {
 	return ""
 }
 
+// disturbsBroker is true of faults that crash or power off the broker, which every cell
+// running on that broker would feel.
+func (f Fault) disturbsBroker() bool { return f.needs.Crash || f.needs.PowerLoss }
+
 // Faults are the columns of the matrix, in order.
 var Faults = []Fault{
 	{ID: "none", Name: "none", expect: allowedOnly, inject: plainRun},
@@ -158,20 +162,20 @@ func anythingButAbortedReads(row Settings) Expectation {
 func hitAt(seed int64, base int) int { return base + int(uint64(seed)%4) }
 
 func plainRun(ctx context.Context, c *cellRun) error {
-	_, err := c.startProducer(ctx, c.target.Bootstrap())
+	_, err := c.startProducer(ctx, c.bootstrap)
 	return err
 }
 
 func lostAcks(ctx context.Context, c *cellRun) error {
 	n := hitAt(c.cfg.Seed, 3)
-	c.target.Network().SetRule(faults.DropResponses(int16(kmsg.Produce), faults.Every(n, 3)))
+	c.net.SetRule(faults.DropResponses(int16(kmsg.Produce), faults.Every(n, 3)))
 	c.note("every %d-th Produce response dropped, 3 times", n)
 	return plainRun(ctx, c)
 }
 
 func droppedRequests(ctx context.Context, c *cellRun) error {
 	n := hitAt(c.cfg.Seed, 3)
-	c.target.Network().SetRule(faults.DropRequests(int16(kmsg.Produce), faults.Every(n, 3)))
+	c.net.SetRule(faults.DropRequests(int16(kmsg.Produce), faults.Every(n, 3)))
 	c.note("every %d-th Produce request dropped, 3 times", n)
 	return plainRun(ctx, c)
 }
@@ -181,7 +185,7 @@ func droppedRequests(ctx context.Context, c *cellRun) error {
 func cutMidBatch(ctx context.Context, c *cellRun) error {
 	n := hitAt(c.cfg.Seed, 3)
 	produce := int16(kmsg.Produce)
-	c.target.Network().SetRule(faults.Rules(
+	c.net.SetRule(faults.Rules(
 		faults.CutConnections(faults.ToBroker, produce, faults.Every(n, 2)),
 		faults.DelayFrames(faults.ToClient, produce, 20*time.Millisecond, faults.Always()),
 	))
@@ -268,7 +272,7 @@ func zombieProducer(ctx context.Context, c *cellRun) error {
 	waitFor(ctx, 2*time.Second, func() bool { return first.Holding() >= full })
 	held := first.Holding()
 	first.Retire()
-	second, err := c.startProducer(ctx, c.target.Bootstrap())
+	second, err := c.startProducer(ctx, c.bootstrap)
 	if err != nil {
 		net.Resume()
 		return err
@@ -325,7 +329,7 @@ func producerCrash(ctx context.Context, c *cellRun) error {
 	}
 	first.Crash()
 	c.note("producer 1 crashed with %d values confirmed and its later Produce answers lost; producer 2 resent the rest", c.producer.Confirmed())
-	_, err = c.startProducer(ctx, c.target.Bootstrap())
+	_, err = c.startProducer(ctx, c.bootstrap)
 	return err
 }
 

@@ -3,18 +3,35 @@ package lab
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 )
+
+// DefaultParallel is how many cells a matrix runs at once unless told otherwise. A cell
+// spends most of its time waiting (for its consumer group to form, for timeouts to
+// expire, for the final reads), so a few at once fill a small machine without crowding it.
+const DefaultParallel = 4
 
 // MatrixConfig chooses the cells of a matrix run and sizes them.
 type MatrixConfig struct {
 	Rows   []Settings // default Rows
 	Faults []Fault    // default Faults
 	Cell   CellConfig
-	// Target gives the target for a fault's cells; a nil target skips them.
+	// Target gives the target for a fault's cells; a nil target skips them. It is called
+	// once per fault, before any cell runs, from RunMatrix's goroutine.
 	Target func(Fault) Target
-	// Progress, if set, is called before each cell (running) and after it (done).
-	Progress func(done, total int, running string, last *CellResult)
+	// Parallel bounds the cells running at once (default 1). Cells whose fault crashes or
+	// powers off the broker run with their target to themselves.
+	Parallel int
+	// Progress, if set, is called when a cell starts and when it ends, one call at a time.
+	Progress func(Progress)
+}
+
+// Progress is a matrix run's state when a cell starts or ends.
+type Progress struct {
+	Done, Total int
+	Running     []string    // the cells in progress, "row × fault", in matrix order
+	Last        *CellResult // the cell that just ended; nil when one started
 }
 
 // Report is a matrix run: every cell, with what was expected and what was observed.
@@ -26,11 +43,22 @@ type Report struct {
 	Duration time.Duration `json:"duration_ns"`
 	Rows     []Settings    `json:"rows"`
 	Faults   []Fault       `json:"faults"`
-	Cells    []CellResult  `json:"cells"`
+	Cells    []CellResult  `json:"cells"` // in matrix order: fault by fault, row by row
 }
 
-// RunMatrix runs every cell, one at a time, so that one cell's broker crash never
-// disturbs another's workload.
+// matrixCell is one cell waiting to run.
+type matrixCell struct {
+	row    Settings
+	fault  Fault
+	target Target
+}
+
+func (c matrixCell) name() string { return c.row.Name + " × " + c.fault.Name }
+
+// RunMatrix runs every cell, up to cfg.Parallel at once, each on topics, groups,
+// transactional ids and proxy connections of its own, so that concurrent cells share
+// nothing but the brokers. A cell whose fault disturbs the broker itself (kill -9, power
+// loss) would disturb every cell on it, so it runs alone on its target.
 func RunMatrix(ctx context.Context, cfg MatrixConfig) *Report {
 	if cfg.Rows == nil {
 		cfg.Rows = Rows
@@ -39,35 +67,77 @@ func RunMatrix(ctx context.Context, cfg MatrixConfig) *Report {
 		cfg.Faults = Faults
 	}
 	rep := &Report{Seed: cfg.Cell.Seed, Values: cfg.Cell.Values, Started: time.Now(), Rows: cfg.Rows, Faults: cfg.Faults}
-	total := len(cfg.Rows) * len(cfg.Faults)
+	cfg.Cell.run = newRunTag()
+	var cells []matrixCell
+	var jobs []job
 	for _, f := range cfg.Faults {
 		target := cfg.Target(f)
 		if target != nil && !strings.Contains(rep.Target, target.Name()) {
 			rep.Target = strings.TrimPrefix(rep.Target+" + "+target.Name(), " + ")
 		}
 		for _, row := range cfg.Rows {
-			if cfg.Progress != nil {
-				cfg.Progress(len(rep.Cells), total, row.Name+" × "+f.Name, nil)
+			cells = append(cells, matrixCell{row: row, fault: f, target: target})
+			s := job{}
+			if target != nil && f.unsupported(target) == "" {
+				s = job{key: target, exclusive: f.disturbsBroker()}
 			}
-			var cell CellResult
-			switch {
-			case ctx.Err() != nil:
-				cell = CellResult{Row: row.Name, Fault: f.Name, Expectation: f.Expect(row), Verdict: Skipped, Note: "the run was interrupted"}
-				cell.Expected = cell.Expectation.Label()
-			case target == nil:
-				cell = CellResult{Row: row.Name, Fault: f.Name, Expectation: f.Expect(row), Verdict: Skipped, Note: "no target for this fault"}
-				cell.Expected = cell.Expectation.Label()
-			default:
-				cell = RunCell(ctx, target, row, f, cfg.Cell)
-			}
-			rep.Cells = append(rep.Cells, cell)
-			if cfg.Progress != nil {
-				cfg.Progress(len(rep.Cells), total, "", &rep.Cells[len(rep.Cells)-1])
-			}
+			jobs = append(jobs, s)
 		}
 	}
+	rep.Cells = make([]CellResult, len(cells))
+	tracker := progressTracker{report: cfg.Progress, total: len(cells), running: make([]bool, len(cells))}
+	schedule(jobs, cfg.Parallel, func(i int) {
+		tracker.update(cells, i, nil)
+		rep.Cells[i] = runMatrixCell(ctx, cells[i], cfg.Cell)
+		tracker.update(cells, i, &rep.Cells[i])
+	})
 	rep.Duration = time.Since(rep.Started)
 	return rep
+}
+
+func runMatrixCell(ctx context.Context, c matrixCell, cfg CellConfig) CellResult {
+	skip := func(note string) CellResult {
+		res := CellResult{Row: c.row.Name, Fault: c.fault.Name, Expectation: c.fault.Expect(c.row), Verdict: Skipped, Note: note}
+		res.Expected = res.Expectation.Label()
+		return res
+	}
+	switch {
+	case ctx.Err() != nil:
+		return skip("the run was interrupted")
+	case c.target == nil:
+		return skip("no target for this fault")
+	}
+	return RunCell(ctx, c.target, c.row, c.fault, cfg)
+}
+
+// progressTracker tells Progress which cells run, one call at a time.
+type progressTracker struct {
+	report func(Progress)
+	total  int
+
+	mu      sync.Mutex
+	done    int
+	running []bool // by cell index
+}
+
+// update records that cell i started (ended nil) or ended, and reports.
+func (t *progressTracker) update(cells []matrixCell, i int, ended *CellResult) {
+	if t.report == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.running[i] = ended == nil
+	if ended != nil {
+		t.done++
+	}
+	p := Progress{Done: t.done, Total: t.total, Last: ended}
+	for j, r := range t.running {
+		if r {
+			p.Running = append(p.Running, cells[j].name())
+		}
+	}
+	t.report(p)
 }
 
 // Cell finds the result of one cell.

@@ -37,6 +37,7 @@ func requireHolds(t *testing.T, rep *Report, skipped int) {
 			t.Logf("slow cell: %s × %s took %s", c.Row, c.Fault, c.Duration.Round(time.Millisecond))
 		}
 	}
+	requireMatrixOrder(t, rep)
 	for _, c := range rep.Cells {
 		if c.Verdict != Holds && c.Verdict != Skipped {
 			t.Errorf("%s × %s: %s; expected %s, observed %s (%s); examples %v",
@@ -45,6 +46,21 @@ func requireHolds(t *testing.T, rep *Report, skipped int) {
 	}
 	if got := rep.Count(Skipped); got != skipped {
 		t.Errorf("%d cells skipped, want %d", got, skipped)
+	}
+}
+
+// requireMatrixOrder fails the test unless the cells are in matrix order, fault by fault
+// and row by row, whatever order they finished in.
+func requireMatrixOrder(t *testing.T, rep *Report) {
+	t.Helper()
+	if len(rep.Cells) != len(rep.Rows)*len(rep.Faults) {
+		t.Fatalf("%d cells, want %d", len(rep.Cells), len(rep.Rows)*len(rep.Faults))
+	}
+	for i, c := range rep.Cells {
+		f, row := rep.Faults[i/len(rep.Rows)], rep.Rows[i%len(rep.Rows)]
+		if c.Row != row.Name || c.Fault != f.Name {
+			t.Fatalf("cell %d is %s × %s, want %s × %s", i, c.Row, c.Fault, row.Name, f.Name)
+		}
 	}
 }
 
@@ -66,15 +82,37 @@ func TestMatrixOnWaybill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer process.Close()
-	rep := RunMatrix(context.Background(), MatrixConfig{Cell: testCell(1), Target: func(f Fault) Target {
+	var most int
+	rep := RunMatrix(context.Background(), MatrixConfig{Cell: testCell(1), Parallel: DefaultParallel, Target: func(f Fault) Target {
 		if f.ID == "kill-9" {
 			return process
 		}
 		return node
+	}, Progress: func(p Progress) {
+		most = max(most, len(p.Running))
+		checkPowerLossAlone(t, p.Running)
 	}})
 	requireHolds(t, rep, 0)
-	if len(rep.Cells) != len(Rows)*len(Faults) {
-		t.Fatalf("%d cells, want %d", len(rep.Cells), len(Rows)*len(Faults))
+	if most < 2 || most > DefaultParallel {
+		t.Errorf("at most %d cells ran at once, want 2 to %d", most, DefaultParallel)
+	}
+}
+
+// checkPowerLossAlone fails the test if a power loss cell ran beside another cell on the
+// in-process broker; kill -9 cells run on a broker of their own and may overlap.
+func checkPowerLossAlone(t *testing.T, running []string) {
+	t.Helper()
+	powerLoss, others := 0, 0
+	for _, name := range running {
+		switch {
+		case strings.Contains(name, " × power loss"):
+			powerLoss++
+		case !strings.HasSuffix(name, " × broker kill -9"):
+			others++
+		}
+	}
+	if powerLoss > 0 && powerLoss+others > 1 {
+		t.Errorf("a power loss cell ran beside other cells on its broker: %q", running)
 	}
 }
 
@@ -92,7 +130,7 @@ func TestVerifyKfake(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer target.Close()
-	rep := RunMatrix(context.Background(), MatrixConfig{Cell: testCell(2), Target: func(Fault) Target { return target }})
+	rep := RunMatrix(context.Background(), MatrixConfig{Cell: testCell(2), Parallel: DefaultParallel, Target: func(Fault) Target { return target }})
 	requireHolds(t, rep, 3*len(Rows)) // kill -9 and both power losses
 }
 
@@ -110,6 +148,6 @@ func TestVerifyWaybillThroughClusterProxy(t *testing.T) {
 		f, _ := FaultByID(id)
 		faults = append(faults, f)
 	}
-	rep := RunMatrix(context.Background(), MatrixConfig{Faults: faults, Cell: testCell(3), Target: func(Fault) Target { return target }})
+	rep := RunMatrix(context.Background(), MatrixConfig{Faults: faults, Cell: testCell(3), Parallel: DefaultParallel, Target: func(Fault) Target { return target }})
 	requireHolds(t, rep, len(Rows)) // kill -9
 }

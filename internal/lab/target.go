@@ -7,15 +7,16 @@ import (
 )
 
 // Target is the cluster a lab run audits. Every client reaches it through fault proxies.
+// Its methods may be called from concurrent cells.
 type Target interface {
 	// Name says what the target is, for reports.
 	Name() string
-	// Bootstrap is the proxied address clients connect to.
+	// Bootstrap is an address clients can connect to, outside any cell's network.
 	Bootstrap() string
-	// Network is the proxy every client goes through.
-	Network() Network
-	// ClientNetwork gives one client a proxy of its own, so a fault can hit that client
-	// alone (a zombie producer's frozen network).
+	// ClientNetwork gives a cell, or one client of a cell, proxies of its own, so that a
+	// fault hits those connections alone: a rule, a cut or a pause on one never touches
+	// the traffic of another (a concurrent cell, or the cell's other clients while a
+	// zombie producer's network is frozen).
 	ClientNetwork() (ClientNetwork, error)
 	// Capabilities says which broker faults the target can take.
 	Capabilities() Capabilities
@@ -42,7 +43,7 @@ type Network interface {
 	Observe(func(faults.Event)) (stop func())
 }
 
-// ClientNetwork is a proxy of one client's own.
+// ClientNetwork is a proxy of a cell's or a client's own.
 type ClientNetwork interface {
 	Network
 	Bootstrap() string

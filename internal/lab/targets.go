@@ -29,7 +29,6 @@ func NewNodeTarget(dir string, logger *slog.Logger) (*NodeTarget, error) {
 
 func (t *NodeTarget) Name() string      { return "waybill in-process (in-memory disk)" }
 func (t *NodeTarget) Bootstrap() string { return t.node.Addr() }
-func (t *NodeTarget) Network() Network  { return t.node.Proxy() }
 func (t *NodeTarget) Capabilities() Capabilities {
 	return Capabilities{Crash: true, PowerLoss: true, DurableAcksConfig: true}
 }
@@ -61,7 +60,6 @@ func NewProcessTarget(binary, dir string, logger *slog.Logger) (*ProcessTarget, 
 
 func (t *ProcessTarget) Name() string      { return "waybill process (kill -9)" }
 func (t *ProcessTarget) Bootstrap() string { return t.node.Addr() }
-func (t *ProcessTarget) Network() Network  { return t.node.Proxy() }
 func (t *ProcessTarget) Capabilities() Capabilities {
 	return Capabilities{Crash: true, DurableAcksConfig: true}
 }
@@ -102,7 +100,6 @@ func NewClusterTarget(bootstrap string, logger *slog.Logger) (*ClusterTarget, er
 
 func (t *ClusterTarget) Name() string                    { return strings.Join(t.bootstrap, ",") }
 func (t *ClusterTarget) Bootstrap() string               { return t.proxy.Bootstrap() }
-func (t *ClusterTarget) Network() Network                { return t.proxy }
 func (t *ClusterTarget) Capabilities() Capabilities      { return Capabilities{} }
 func (t *ClusterTarget) Crash(context.Context) error     { return errUnsupported }
 func (t *ClusterTarget) PowerLoss(context.Context) error { return errUnsupported }

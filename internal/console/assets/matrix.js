@@ -5,7 +5,7 @@
 const $ = (id) => document.getElementById(id);
 const el = wb.el;
 
-const page = { rows: [], faults: [], cells: new Map(), running: false, current: "", reportURL: "" };
+const page = { rows: [], faults: [], cells: new Map(), running: false, current: "", runningCells: [], reportURL: "" };
 
 const key = (row, fault) => row + "\u0000" + fault;
 
@@ -19,7 +19,7 @@ function drawGrid() {
       return el("td", { class: "cell " + c.class, id, title: c.note || "" }, c.short,
         el("span", { class: "exp" }, "expected: " + c.expected));
     }
-    const running = page.running && page.current === r.name + " × " + f.name;
+    const running = page.running && page.runningCells.includes(r.name + " × " + f.name);
     return el("td", { class: "cell" + (running ? " running" : ""), id }, running ? "running…" : "");
   })));
   $("matrix-grid").replaceChildren(head, ...body);
@@ -28,6 +28,7 @@ function drawGrid() {
 function showProgress(p) {
   page.running = p.running;
   page.current = p.current || "";
+  page.runningCells = p.running_cells || [];
   $("matrix-progress").max = Math.max(1, p.total);
   $("matrix-progress").value = p.done;
   $("run-matrix").disabled = p.running;
