@@ -43,6 +43,9 @@ func applyCommand(img *Image, index uint64, c command) (*Image, applyResult) {
 			ID: r.ID, Host: r.Host, Port: r.Port, Rack: r.Rack,
 			Incarnation: r.Incarnation, Epoch: int64(index),
 		}
+		// A registration serves at once (no heartbeats yet to unfence it later), so it
+		// brings back the partitions that went offline with this broker.
+		next.leadOfflinePartitions()
 		return next, applyResult{}
 
 	case c.CreateTopic != nil:
@@ -107,6 +110,17 @@ func applyCommand(img *Image, index uint64, c command) (*Image, applyResult) {
 		next := img.withChanges(index)
 		next.NextProducerID += ProducerIDBlockSize
 		return next, applyResult{firstProducerID: img.NextProducerID}
+
+	case c.FenceBroker != nil:
+		return applyFenceBroker(img, index, c.FenceBroker)
+	case c.UnfenceBroker != nil:
+		return applyUnfenceBroker(img, index, c.UnfenceBroker)
+	case c.ControlledShutdown != nil:
+		return applyControlledShutdown(img, index, c.ControlledShutdown)
+	case c.AlterPartition != nil:
+		return applyAlterPartition(img, index, c.AlterPartition)
+	case c.ElectLeader != nil:
+		return applyElectLeader(img, index, c.ElectLeader)
 	}
 	return nil, applyResult{err: errorf(kerr.InvalidRequest, "metadata command names no operation")}
 }

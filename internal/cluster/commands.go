@@ -16,6 +16,12 @@ import (
 //	{"v":1,"createPartitions":{"id":"...","partitions":[...]}}
 //	{"v":1,"alterTopicConfigs":{"id":"...","configs":{...}}}
 //	{"v":1,"allocateProducerIds":{"brokerId":1,"brokerEpoch":12}}
+//	{"v":1,"fenceBroker":{"id":2,"epoch":12}}
+//	{"v":1,"unfenceBroker":{"id":2,"epoch":12}}
+//	{"v":1,"controlledShutdown":{"id":2,"epoch":12}}
+//	{"v":1,"alterPartition":{"brokerId":1,"brokerEpoch":12,"topicId":"...","partition":0,
+//	                         "leaderEpoch":3,"partitionEpoch":7,"isr":[1,3]}}
+//	{"v":1,"electLeader":{"topicId":"...","partition":0,"unclean":true}}
 //
 // Exactly one member besides "v" is set. Ids are Kafka's 22-character base64url form.
 // JSON is chosen over a compact binary form because metadata changes are rare and
@@ -38,6 +44,11 @@ type command struct {
 	CreatePartitions    *createPartitionsCmd    `json:"createPartitions,omitempty"`
 	AlterTopicConfigs   *alterTopicConfigsCmd   `json:"alterTopicConfigs,omitempty"`
 	AllocateProducerIDs *allocateProducerIDsCmd `json:"allocateProducerIds,omitempty"`
+	FenceBroker         *fenceBrokerCmd         `json:"fenceBroker,omitempty"`
+	UnfenceBroker       *unfenceBrokerCmd       `json:"unfenceBroker,omitempty"`
+	ControlledShutdown  *controlledShutdownCmd  `json:"controlledShutdown,omitempty"`
+	AlterPartition      *alterPartitionCmd      `json:"alterPartition,omitempty"`
+	ElectLeader         *electLeaderCmd         `json:"electLeader,omitempty"`
 }
 
 // initClusterCmd records the cluster id. The first one in the log wins; later ones are

@@ -5,8 +5,9 @@
 // A single node bootstraps a quorum of one and is its own controller; there is no
 // separate standalone mode. The seams for more nodes are in place (Config.Voters and
 // Config.RaftAddr select the initial voter set and a TCP transport; the controller
-// claims its role in the log on every election), but registering brokers that are not
-// the Raft leader, fencing and AlterPartition are not built yet.
+// claims its role in the log on every election), and the log already knows how to fence
+// and unfence brokers, change an ISR and elect leaders; the RPCs that drive those from
+// other brokers (registration, heartbeats, AlterPartition) are not built yet.
 //
 // Files, one job each:
 //
@@ -18,6 +19,9 @@
 //	validate.go     checks shared by proposers and Apply
 //	commands.go     the command encoding (documented there)
 //	apply.go        applyCommand: the pure state transition
+//	apply_brokers.go   fencing, unfencing, controlled shutdown
+//	apply_partitions.go AlterPartition (ISR changes) and leader elections
+//	election.go     who may lead or join an ISR, shared by the two above
 //	fsm.go          raft.FSM: Apply, Snapshot, Restore, publishing to watchers
 //	snapshot.go     the snapshot encoding
 //	image.go        Image, Broker, Topic, Partition

@@ -42,9 +42,12 @@ type Broker struct {
 	// Epoch is the log index of the registration, as Kafka's broker epoch is the offset
 	// of the registration record: it grows with every re-registration.
 	Epoch int64 `json:"epoch"`
-	// Fenced brokers take no new partitions. Nothing fences a broker yet (that needs
-	// heartbeats from brokers that are not the controller).
+	// Fenced brokers lead nothing, are in no ISR (unless they were its last member) and
+	// take no new partitions: the controller fences a broker whose heartbeats stopped.
 	Fenced bool `json:"fenced,omitempty"`
+	// ShuttingDown marks a controlled shutdown: leadership has moved away and the broker
+	// joins no ISR until it registers again (KIP-841).
+	ShuttingDown bool `json:"shuttingDown,omitempty"`
 }
 
 // Topic is a topic and its partitions.
@@ -97,11 +100,12 @@ func (img *Image) SortedBrokers() []Broker {
 	return brokers
 }
 
-// LiveBrokers returns the ids of registered, unfenced brokers, sorted.
+// LiveBrokers returns the ids of registered, unfenced brokers that are not shutting
+// down, sorted: those that can take new partitions.
 func (img *Image) LiveBrokers() []int32 {
 	var ids []int32
-	for id, b := range img.Brokers {
-		if !b.Fenced {
+	for id := range img.Brokers {
+		if img.eligible(id) {
 			ids = append(ids, id)
 		}
 	}
