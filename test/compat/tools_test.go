@@ -42,17 +42,24 @@ func requireConfluentKafkaPython(ctx context.Context, t *testing.T) string {
 const toolTimeout = 10 * time.Second
 
 // run execs a tool with stdin, bounded by ctx and toolTimeout, and returns its stdout
-// and stderr; a non-zero exit fails the test with (the start of) both.
+// and stderr; a non-zero exit fails the test with (the ends of) both.
 func run(ctx context.Context, t *testing.T, stdin string, name string, args ...string) (string, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
+	return runWithin(ctx, t, toolTimeout, stdin, name, args...)
+}
+
+// runWithin is run bounded by d instead of toolTimeout, for a tool whose scenario takes
+// longer.
+func runWithin(ctx context.Context, t *testing.T, d time.Duration, stdin string, name string, args ...string) (string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v (context: %v)\nstderr:\n%s\nstdout:\n%s", name, strings.Join(args, " "), err, ctx.Err(), head(stderr.String()), head(stdout.String()))
+		t.Fatalf("%s %s: %v (context: %v)\nstderr:\n%s\nstdout:\n%s", name, strings.Join(args, " "), err, ctx.Err(), ends(stderr.String()), ends(stdout.String()))
 	}
 	return stdout.String(), stderr.String()
 }
@@ -71,11 +78,12 @@ func runKcat(ctx context.Context, t *testing.T, stdin string, args ...string) st
 	return stdout
 }
 
-// head keeps failure messages readable: a looping client can write megabytes.
-func head(s string) string {
-	const max = 2000
-	if len(s) <= max {
+// ends keeps failure messages readable: a looping client can write megabytes. A client's
+// debug output tells what went wrong at its end, its start how it got there.
+func ends(s string) string {
+	const start, end = 2000, 8000
+	if len(s) <= start+end {
 		return s
 	}
-	return s[:max] + fmt.Sprintf("\n... (%d more bytes)", len(s)-max)
+	return s[:start] + fmt.Sprintf("\n... (%d bytes left out) ...\n", len(s)-start-end) + s[len(s)-end:]
 }
