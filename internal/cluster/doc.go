@@ -26,6 +26,7 @@
 //	snapshot.go     the snapshot encoding
 //	image.go        Image, Broker, Topic, Partition
 //	raftlog.go      raft's hclog output adapted to slog
+//	listener.go     the controller listener: Raft and the controller's Kafka APIs on one port
 //
 // Determinism: everything random or node-local (topic ids, the cluster id, broker
 // incarnations, replica placement, config validation against this node's broker

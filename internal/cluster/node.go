@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +43,9 @@ type Config struct {
 	// and advertises; empty means an in-memory transport, which only a quorum of one
 	// can use.
 	RaftAddr string
+	// Controller, when set, is the controller listener already bound (RaftAddr is then
+	// ignored); the node owns it from Start on and closes it.
+	Controller *ControllerListener
 	// Voters is the initial voter set written at bootstrap, this node included: the
 	// first 1, 3 or 5 nodes of a cluster. Empty means this node alone. It is read only
 	// when Dir holds no Raft state yet.
@@ -69,9 +72,10 @@ type Node struct {
 	logger *slog.Logger
 	fsm    *fsm
 
-	raft      *raft.Raft
-	transport raft.Transport
-	store     *raftboltdb.BoltStore
+	raft       *raft.Raft
+	transport  raft.Transport
+	controller *ControllerListener // nil with the in-memory transport
+	store      *raftboltdb.BoltStore
 
 	leaderEvents   chan bool
 	stopLeadership chan struct{}
@@ -164,8 +168,8 @@ func (cfg *Config) fillDefaults() error {
 	if len(cfg.Voters) == 0 {
 		cfg.Voters = []Voter{{ID: cfg.NodeID, RaftAddr: cfg.RaftAddr}}
 	}
-	if len(cfg.Voters) > 1 && cfg.RaftAddr == "" {
-		return errors.New("cluster: a quorum of several voters needs a RaftAddr")
+	if len(cfg.Voters) > 1 && cfg.RaftAddr == "" && cfg.Controller == nil {
+		return errors.New("cluster: a quorum of several voters needs a controller listener (RaftAddr)")
 	}
 	return nil
 }
@@ -227,31 +231,32 @@ func (n *Node) openRaft() error {
 }
 
 func (n *Node) newTransport(rlog *raftLogger) (raft.Transport, error) {
-	if n.cfg.RaftAddr == "" {
+	if n.cfg.RaftAddr == "" && n.cfg.Controller == nil {
 		_, t := raft.NewInmemTransport(raft.ServerAddress("inmem-" + strconv.Itoa(int(n.cfg.NodeID))))
 		return t, nil
 	}
-	resolved, err := net.ResolveTCPAddr("tcp", n.cfg.RaftAddr)
-	if err != nil {
-		return nil, fmt.Errorf("cluster: raft address: %w", err)
+	l := n.cfg.Controller
+	if l == nil {
+		var err error
+		if l, err = ListenController(n.cfg.RaftAddr, n.logger); err != nil {
+			return nil, err
+		}
 	}
-	var advertise net.Addr = resolved
-	if resolved.Port == 0 {
-		advertise = nil // advertise the port the listener was given
-	}
-	t, err := raft.NewTCPTransportWithLogger(n.cfg.RaftAddr, advertise, 3, 10*time.Second, rlog)
-	if err != nil {
-		return nil, fmt.Errorf("cluster: raft transport: %w", err)
-	}
-	return t, nil
+	n.controller = l
+	return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream:  raftStream{l.raft},
+		MaxPool: 3,
+		Timeout: 10 * time.Second,
+		Logger:  rlog,
+	}), nil
 }
 
 func (n *Node) bootstrapConfiguration(transport raft.Transport) raft.Configuration {
 	var c raft.Configuration
 	for _, v := range n.cfg.Voters {
 		addr := raft.ServerAddress(v.RaftAddr)
-		if v.ID == n.cfg.NodeID {
-			addr = transport.LocalAddr()
+		if v.ID == n.cfg.NodeID && (v.RaftAddr == "" || strings.HasSuffix(v.RaftAddr, ":0")) {
+			addr = transport.LocalAddr() // a port chosen at bind time
 		}
 		c.Servers = append(c.Servers, raft.Server{Suffrage: raft.Voter, ID: raftID(v.ID), Address: addr})
 	}
@@ -351,6 +356,11 @@ func (n *Node) Close() error {
 func (n *Node) closeStores() {
 	if closer, ok := n.transport.(interface{ Close() error }); ok {
 		_ = closer.Close()
+	}
+	if n.controller != nil {
+		_ = n.controller.Close()
+	} else if n.cfg.Controller != nil {
+		_ = n.cfg.Controller.Close() // Start failed before taking it over
 	}
 	if n.store != nil {
 		if err := n.store.Close(); err != nil && n.closeErr == nil {
