@@ -2,6 +2,7 @@ package compat_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -13,13 +14,16 @@ import (
 // reports nothing to the application, so the tests read its log.
 const librdkafkaErrorLevel = 3
 
-// rdkafkaLogWatch collects a confluent-kafka-go client's error-level log lines.
+// rdkafkaLogWatch collects a confluent-kafka-go client's log: its error-level lines, and
+// every line for a test that turns librdkafka's debug contexts on and shows them when
+// the client misbehaves.
 type rdkafkaLogWatch struct {
 	events chan kafka.LogEvent
 	stop   chan struct{}
 	done   sync.WaitGroup
 	mu     sync.Mutex
 	errors []string
+	all    strings.Builder
 }
 
 // watchRdkafkaLogs routes cfg's librdkafka log to a watch whose check, called after
@@ -51,12 +55,20 @@ func watchRdkafkaLogs(cfg kafka.ConfigMap) *rdkafkaLogWatch {
 }
 
 func (w *rdkafkaLogWatch) note(ev kafka.LogEvent) {
-	if ev.Level > librdkafkaErrorLevel {
-		return
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.errors = append(w.errors, fmt.Sprintf("%s %s: %s", ev.Name, ev.Tag, ev.Message))
+	fmt.Fprintf(&w.all, "%s %s %s [%d]: %s\n", ev.Timestamp.Format("15:04:05.000"), ev.Name, ev.Tag, ev.Level, ev.Message)
+	if ev.Level <= librdkafkaErrorLevel {
+		w.errors = append(w.errors, fmt.Sprintf("%s %s: %s", ev.Name, ev.Tag, ev.Message))
+	}
+}
+
+// text is every line logged so far. confluent-kafka-go stops forwarding the log when
+// Close begins, so what a hanging Close logs itself is not in it.
+func (w *rdkafkaLogWatch) text() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.all.String()
 }
 
 func (w *rdkafkaLogWatch) check(t *testing.T) {

@@ -102,11 +102,7 @@ func confluentGoConsume(ctx context.Context, t *testing.T, addr, topic, group st
 		"auto.offset.reset":  "earliest",
 		"enable.auto.commit": false,
 	}
-	logs := watchRdkafkaLogs(cfg)
-	c, err := kafka.NewConsumer(&cfg)
-	if err != nil {
-		t.Fatalf("kafka.NewConsumer: %v", err)
-	}
+	c, logs := newConfluentGoConsumer(t, cfg)
 	closed := false
 	defer func() {
 		if !closed {
@@ -139,4 +135,15 @@ func confluentGoConsume(ctx context.Context, t *testing.T, addr, topic, group st
 		t.Errorf("closing consumer: %v", err)
 	}
 	return got
+}
+
+// newConfluentGoConsumer makes a consumer of cfg whose log a watch collects.
+func newConfluentGoConsumer(t *testing.T, cfg kafka.ConfigMap) (*kafka.Consumer, *rdkafkaLogWatch) {
+	t.Helper()
+	logs := watchRdkafkaLogs(cfg)
+	c, err := kafka.NewConsumer(&cfg)
+	if err != nil {
+		t.Fatalf("kafka.NewConsumer: %v", err)
+	}
+	return c, logs
 }
