@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -215,9 +216,10 @@ while it runs. The cell
 shows what was observed (✓ as expected, ✗ a guarantee was violated, ? an expected
 weakness did not show); the lines below the table explain every disagreement.
 
-The brokers run in this process on an in-memory disk that can lose power, except for the
-kill -9 column, which runs the waybill binary as a child process and kills it. The exit
-status is 1 when a guarantee was violated or a cell failed to run.`,
+The brokers run in this process on an in-memory disk that can lose power (the power loss
+columns on a broker of their own), except for the kill -9 column, which runs the waybill
+binary as a child process and kills it. The exit status is 1 when a guarantee was
+violated or a cell failed to run.`,
 		Example: `  waybill lab run --quick
   waybill lab run --seed 42 --html matrix.html --json matrix.json
   waybill lab run --settings acks-1,idempotent --faults lost-ack,kill-9 --values 5000
@@ -251,56 +253,49 @@ status is 1 when a guarantee was violated or a cell failed to run.`,
 	return cmd
 }
 
-// labTargets starts the brokers of a matrix run when a cell first needs them.
+// labTargets starts the brokers of a matrix run when a cell first needs them: the kill -9
+// column's as a child process, the power loss columns' in this process, and one more in
+// this process for the other columns. A cell that crashes its broker runs alone on it,
+// so the brokers of their own let the other columns go on meanwhile.
 type labTargets struct {
 	dir, binary string
 	logger      *slog.Logger
-	node        *lab.NodeTarget
-	process     *lab.ProcessTarget
-	failed      map[string]error
+	started     map[string]lab.Target
+	failed      map[string]bool
 }
 
 func newLabTargets(dir, binary string, logger *slog.Logger) *labTargets {
-	return &labTargets{dir: dir, binary: binary, logger: logger, failed: map[string]error{}}
+	return &labTargets{dir: dir, binary: binary, logger: logger, started: map[string]lab.Target{}, failed: map[string]bool{}}
 }
 
 func (t *labTargets) forFault(f lab.Fault) lab.Target {
-	if f.ID == "kill-9" {
-		if t.process == nil && t.failed["process"] == nil {
-			p, err := lab.NewProcessTarget(t.binary, t.dir+"/process", t.logger)
-			if err != nil {
-				t.failed["process"] = err
-				t.logger.Error("lab: starting the broker process", "binary", t.binary, "err", err)
-				return nil
-			}
-			t.process = p
-		}
-		if t.process == nil {
-			return nil
-		}
-		return t.process
+	switch {
+	case f.ID == "kill-9":
+		return t.get("process", func(dir string) (lab.Target, error) { return lab.NewProcessTarget(t.binary, dir, t.logger) })
+	case f.DisturbsBroker():
+		return t.get("power", func(dir string) (lab.Target, error) { return lab.NewNodeTarget(dir, t.logger) })
 	}
-	if t.node == nil && t.failed["node"] == nil {
-		n, err := lab.NewNodeTarget(t.dir+"/node", t.logger)
-		if err != nil {
-			t.failed["node"] = err
-			t.logger.Error("lab: starting the in-process broker", "err", err)
-			return nil
-		}
-		t.node = n
+	return t.get("node", func(dir string) (lab.Target, error) { return lab.NewNodeTarget(dir, t.logger) })
+}
+
+// get starts the broker called name in its own directory once; nil if it failed to.
+func (t *labTargets) get(name string, start func(dir string) (lab.Target, error)) lab.Target {
+	if target, ok := t.started[name]; ok || t.failed[name] {
+		return target
 	}
-	if t.node == nil {
+	target, err := start(filepath.Join(t.dir, name))
+	if err != nil {
+		t.failed[name] = true
+		t.logger.Error("lab: starting a broker", "broker", name, "binary", t.binary, "err", err)
 		return nil
 	}
-	return t.node
+	t.started[name] = target
+	return target
 }
 
 func (t *labTargets) close() {
-	if t.node != nil {
-		t.node.Close()
-	}
-	if t.process != nil {
-		t.process.Close()
+	for _, target := range t.started {
+		target.Close()
 	}
 }
 

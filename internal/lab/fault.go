@@ -39,9 +39,9 @@ func (f Fault) unsupported(t Target) string {
 	return ""
 }
 
-// disturbsBroker is true of faults that crash or power off the broker, which every cell
+// DisturbsBroker is true of faults that crash or power off the broker, which every cell
 // running on that broker would feel.
-func (f Fault) disturbsBroker() bool { return f.needs.Crash || f.needs.PowerLoss }
+func (f Fault) DisturbsBroker() bool { return f.needs.Crash || f.needs.PowerLoss }
 
 // Faults are the columns of the matrix, in order.
 var Faults = []Fault{

@@ -79,7 +79,7 @@ func RunMatrix(ctx context.Context, cfg MatrixConfig) *Report {
 			cells = append(cells, matrixCell{row: row, fault: f, target: target})
 			s := job{}
 			if target != nil && f.unsupported(target) == "" {
-				s = job{key: target, exclusive: f.disturbsBroker()}
+				s = job{key: target, exclusive: f.DisturbsBroker()}
 			}
 			jobs = append(jobs, s)
 		}

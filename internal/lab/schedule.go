@@ -9,31 +9,33 @@ type job struct {
 
 // schedule calls run(i) for every job, at most parallel at once, and returns when all
 // have returned. An exclusive job starts only once nothing runs on its key, and nothing
-// starts on the key until it is done. Jobs start in index order whenever they can; an
-// exclusive job that has to wait also holds back the later jobs on its key, so that a
-// stream of shared work never starves it.
+// starts on the key until it is done.
+//
+// Exclusive jobs are offered first, then shared ones, each in index order; a job starts
+// as soon as it can. The exclusive jobs of a key run one after another, often the
+// longest chain of a run, so starting them early shortens it; and as a shared job starts
+// on a key only once no exclusive job is left for it, shared work never starves them.
 //
 // One goroutine (the caller's) owns the bookkeeping; runs report back over a channel.
 func schedule(jobs []job, parallel int, run func(i int)) {
 	parallel = max(parallel, 1)
 	done := make(chan int)
-	pending := make([]int, len(jobs))
-	for i := range pending {
-		pending[i] = i
+	var pending []int
+	for _, exclusive := range []bool{true, false} {
+		for i, j := range jobs {
+			if j.exclusive == exclusive {
+				pending = append(pending, i)
+			}
+		}
 	}
 	running := 0
 	shared := map[any]int{}     // key → shared jobs running on it
 	exclusive := map[any]bool{} // key → an exclusive job runs on it
 	for len(pending) > 0 || running > 0 {
-		waiting := map[any]bool{} // keys an earlier exclusive job is waiting for
 		var later []int
 		for _, i := range pending {
 			s := jobs[i]
-			free := !exclusive[s.key] && !waiting[s.key] && (!s.exclusive || shared[s.key] == 0)
-			if running >= parallel || !free {
-				if s.exclusive {
-					waiting[s.key] = true
-				}
+			if running >= parallel || exclusive[s.key] || s.exclusive && shared[s.key] > 0 {
 				later = append(later, i)
 				continue
 			}

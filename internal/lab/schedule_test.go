@@ -117,37 +117,42 @@ func TestScheduleRunsUpToParallelAtOnce(t *testing.T) {
 	}
 }
 
-// An exclusive job waits until its key is free and keeps it to itself; later shared jobs
-// on the key wait behind it, jobs on another key go on meanwhile.
+// Exclusive jobs start first and keep their key to themselves, one after another; jobs
+// on other keys go on meanwhile, and shared jobs on the key start once its exclusive
+// jobs are done.
 func TestScheduleRunsExclusiveJobsAlone(t *testing.T) {
 	const a, b = "broker a", "broker b"
 	jobs := []job{
-		{key: a}, {key: a}, // 0, 1
-		{key: a, exclusive: true}, // 2
-		{key: a},                  // 3: must not overtake 2
-		{key: b},                  // 4
-		{key: b, exclusive: true}, // 5
+		{key: a},                  // 0
+		{key: a, exclusive: true}, // 1
+		{key: a},                  // 2
+		{key: b},                  // 3
+		{key: b, exclusive: true}, // 4
+		{key: a, exclusive: true}, // 5
 		{key: nil},                // 6: a skipped cell
 	}
-	g := startGated(t, jobs, 4)
-	if got := g.starts(4); !slices.Equal(got, []int{0, 1, 4, 6}) {
-		t.Fatalf("first started %v, want 0, 1, 4, 6", got)
+	g := startGated(t, jobs, 3)
+	if got := g.starts(3); !slices.Equal(got, []int{1, 4, 6}) {
+		t.Fatalf("first started %v, want the exclusive 1 and 4, and 6", got)
 	}
-	g.end(0)
-	g.end(6)
+	g.end(6) // a slot frees, but a and b are taken
 	g.end(4)
-	if got := g.next(); got != 5 { // b is free; a still runs 1
-		t.Fatalf("job %d started, want the exclusive job 5 on the free key", got)
+	if got := g.next(); got != 3 {
+		t.Fatalf("job %d started, want 3 once b was free", got)
 	}
 	g.end(1)
-	if got := g.next(); got != 2 {
-		t.Fatalf("job %d started, want the exclusive job 2 once its key was free", got)
+	if got := g.next(); got != 5 {
+		t.Fatalf("job %d started, want the exclusive 5 before the shared jobs on a", got)
 	}
-	g.end(2)
-	if got := g.next(); got != 3 {
-		t.Fatalf("job %d started, want 3 after the exclusive job ended", got)
-	}
-	g.end(3)
 	g.end(5)
+	if got := g.starts(2); !slices.Equal(got, []int{0, 2}) {
+		t.Fatalf("started %v, want the shared 0 and 2 once a was free", got)
+	}
+	for _, i := range []int{0, 2, 3} {
+		g.end(i)
+	}
 	g.wait()
+	if g.most > 3 {
+		t.Errorf("%d jobs ran at once, want at most 3", g.most)
+	}
 }
