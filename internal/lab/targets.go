@@ -77,8 +77,9 @@ func (t *ProcessTarget) Crash(context.Context) error {
 	return t.node.Start()
 }
 
-// ClusterTarget is any Kafka-compatible cluster, reached through one proxy per broker.
-// Its brokers cannot be crashed from here, so broker faults are skipped.
+// ClusterTarget is any Kafka-compatible cluster, reached through one proxy per broker, a
+// set of proxies for each cell (ClientNetwork). Its brokers cannot be crashed from here,
+// so broker faults are skipped.
 type ClusterTarget struct {
 	bootstrap []string
 	proxy     *faults.ClusterProxy
@@ -108,7 +109,7 @@ func (t *ClusterTarget) ClientNetwork() (ClientNetwork, error) {
 	return faults.NewClusterProxy(t.bootstrap, t.logger)
 }
 
-// clientProxy is a single proxy serving as one client's network.
+// clientProxy is a single proxy serving as a cell's or a client's network.
 type clientProxy struct{ *faults.Proxy }
 
 func newClientProxy(target string, logger *slog.Logger) (ClientNetwork, error) {
