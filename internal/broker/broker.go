@@ -103,7 +103,10 @@ func Start(cfg Config) (*Broker, error) {
 		b.srv.Close()
 		return nil, fmt.Errorf("starting metadata quorum: %w", err)
 	}
-	b.meta.Watch(func(_, next *cluster.Image) { b.replicas.apply(next) })
+	b.meta.Watch(func(prev, next *cluster.Image) {
+		b.replicas.apply(next)
+		b.groups.TopicsDeleted(deletedTopics(prev, next))
+	})
 	b.replicas.apply(b.meta.Image())
 	go func() {
 		if err := b.srv.Serve(); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/waybill/waybill/internal/cluster"
 	"github.com/waybill/waybill/internal/group"
 	"github.com/waybill/waybill/internal/server"
 )
@@ -32,8 +33,25 @@ func (b *Broker) groupConfig() group.Config {
 		InitialRebalanceDelay:   ms(bc.GroupInitialRebalanceDelayMs),
 		NoInitialRebalanceDelay: bc.GroupInitialRebalanceDelayMs == 0,
 		OffsetsRetention:        time.Duration(bc.OffsetsRetentionMinutes) * time.Minute,
-		Logger:                  b.log,
+		TopicExists: func(topic string) bool {
+			_, ok := b.meta.Image().Topics[topic]
+			return ok
+		},
+		Logger: b.log,
 	}
+}
+
+// deletedTopics lists the topics of prev that next no longer has, or has again under a
+// new id: their committed offsets go with them, as Kafka's BrokerMetadataPublisher has
+// the group coordinator delete the offsets of the topics a metadata delta deletes.
+func deletedTopics(prev, next *cluster.Image) []string {
+	var gone []string
+	for name, mt := range prev.Topics {
+		if now, ok := next.Topics[name]; !ok || now.ID != mt.ID {
+			gone = append(gone, name)
+		}
+	}
+	return gone
 }
 
 func init() {

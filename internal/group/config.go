@@ -39,6 +39,12 @@ type Config struct {
 	// bounds how late a session or rebalance timeout can fire.
 	TickInterval time.Duration
 
+	// TopicExists reports whether a topic exists in the current metadata.
+	// Load deletes the offsets of topics it says are gone, which were
+	// deleted while the partition was not loaded. Default nil: none is
+	// checked.
+	TopicExists func(topic string) bool
+
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 

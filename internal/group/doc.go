@@ -27,6 +27,8 @@
 // skipped on replay. Group metadata is written after each completed rebalance
 // (when the leader's SyncGroup brings the assignment, or when a rebalance ends
 // with no members) and when a static member is replaced; offsets on commit.
+// Offsets of a deleted topic are tombstoned when the broker reports the
+// deletion and when a partition loads (topic_deletion.go).
 // Nothing is applied in memory unless its Append succeeded, except the
 // background write of an empty group's metadata, which Kafka also only logs
 // on failure.

@@ -3,6 +3,7 @@ package group
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 )
@@ -22,9 +23,10 @@ var (
 // Empty. Transactional offsets come back pending unless their transaction's
 // marker follows them in the log; a CompleteTxn that arrives while the
 // partition loads is applied once the replay ends, as the replay may have
-// passed the marker's place before it was written. Load on a partition
-// already loaded or loading is a no-op. On a
-// replay error the partition is left unowned and the error returned.
+// passed the marker's place before it was written. Offsets of topics that
+// no longer exist are then deleted (topic_deletion.go). Load on a partition
+// already loaded or loading is a no-op. On a replay error the partition is
+// left unowned and the error returned.
 // Load blocks for the replay; the broker may call it on its own goroutine.
 func (c *Coordinator) Load(partition int32) error {
 	if partition < 0 || partition >= c.cfg.NumPartitions {
@@ -47,14 +49,24 @@ func (c *Coordinator) Load(partition int32) error {
 	rp := newReplay()
 	err := c.store.Replay(partition, rp.apply)
 
+	if err := c.install(partition, ps, rp, start, err); err != nil {
+		return err
+	}
+	c.deleteMissingTopicOffsets(partition)
+	return nil
+}
+
+// install makes the replayed groups of partition live, unless the replay failed (replayErr)
+// or an Unload replaced ps meanwhile.
+func (c *Coordinator) install(partition int32, ps *partitionState, rp *replay, start time.Time, replayErr error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.partitions[partition] != ps {
 		return ErrUnloaded
 	}
-	if err != nil {
+	if replayErr != nil {
 		delete(c.partitions, partition)
-		return fmt.Errorf("group: loading __consumer_offsets partition %d: %w", partition, err)
+		return fmt.Errorf("group: loading __consumer_offsets partition %d: %w", partition, replayErr)
 	}
 	// Completing a transaction twice is harmless (the second finds nothing
 	// pending), so a marker both replayed and reported is fine.

@@ -135,9 +135,19 @@ func committedAt(offset int64) fetched { return fetched{offset, nil} }
 // group's partition, as a broker restart or a leadership move does.
 func (h *harness) restart(groupID string) *harness {
 	h.t.Helper()
+	return h.restartWith(groupID, nil)
+}
+
+// restartWith is restart with the new coordinator's Config adjusted by tweak.
+func (h *harness) restartWith(groupID string, tweak func(*Config)) *harness {
+	h.t.Helper()
 	r := &harness{t: h.t, store: h.store, clock: h.clock}
-	r.c = New(Config{NumPartitions: testPartitions, NoInitialRebalanceDelay: true, TickInterval: time.Hour,
-		Now: h.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, h.store)
+	cfg := Config{NumPartitions: testPartitions, NoInitialRebalanceDelay: true, TickInterval: time.Hour,
+		Now: h.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	r.c = New(cfg, h.store)
 	h.t.Cleanup(r.c.Close)
 	if err := r.c.Load(r.c.PartitionFor(groupID)); err != nil {
 		h.t.Fatal(err)
