@@ -12,7 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// chromiumPath is Debian's chromium, which .ci/run installs; WAYBILL_CHROMIUM overrides.
+// chromiumPath is Debian's chromium, which scripts/test installs; WAYBILL_CHROMIUM overrides.
 func chromiumPath() string {
 	if p := os.Getenv("WAYBILL_CHROMIUM"); p != "" {
 		return p
@@ -26,7 +26,7 @@ func chromiumPath() string {
 func TestBrowserLostAck(t *testing.T) {
 	exe := chromiumPath()
 	if _, err := os.Stat(exe); err != nil {
-		t.Fatalf("headless chromium not found at %s (%v): run .ci/run, which installs it (apt-get install chromium), or set WAYBILL_CHROMIUM", exe, err)
+		t.Fatalf("headless chromium not found at %s (%v): run scripts/test, which installs it (apt-get install chromium), or set WAYBILL_CHROMIUM", exe, err)
 	}
 	shots := os.Getenv("WAYBILL_SCREENSHOT_DIR")
 	if shots == "" {

@@ -15,14 +15,14 @@ const nodeDir = "testdata/node"
 // kafkajsInstallHint is what to run when kafkajs is missing. As with the other client
 // tools a missing client fails the test: CI installs it, so skipping would hide a
 // broken setup.
-const kafkajsInstallHint = "run `npm ci --prefix test/compat/testdata/node` from the repository root (.ci/run does)"
+const kafkajsInstallHint = "run scripts/test, which installs it, or `npm ci --prefix test/compat/testdata/node` from the repository root"
 
 // requireKafkajs returns node's path once it can load kafkajs, or fails the test.
 func requireKafkajs(ctx context.Context, t *testing.T) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatalf("node is not installed (%v): install Node.js (apt-get install nodejs npm), then %s", err, kafkajsInstallHint)
+		t.Fatalf("node is not installed (%v): run scripts/test, which installs Node.js (apt-get install nodejs npm) and kafkajs", err)
 	}
 	if _, err := os.Stat(nodeDir + "/node_modules/kafkajs/package.json"); err != nil {
 		t.Fatalf("kafkajs is not installed in %s/node_modules (%v): %s", nodeDir, err, kafkajsInstallHint)

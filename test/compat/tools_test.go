@@ -12,7 +12,7 @@ import (
 
 // installHint is what to run when a client tool these tests exec is missing. A missing
 // tool fails the test: CI installs the tools, so skipping would hide a broken setup.
-const installHint = "run `apt-get install kcat python3-confluent-kafka` (.ci/run installs both)"
+const installHint = "run scripts/test, which installs them, or `apt-get install kcat python3-confluent-kafka`"
 
 // requireKcat returns kcat's path or fails the test.
 func requireKcat(t *testing.T) string {
