@@ -269,25 +269,51 @@ func (c *cellRun) execute(ctx context.Context, fault Fault) error {
 // way, transaction markers the coordinator writes after answering the commit), so the log
 // is read again after each catch-up until it stops changing. What the consumers then
 // missed is the checker's to count.
+//
+// An acks=0 value counts as settled once written to the socket, and nothing says when
+// the broker has it: on a busy machine the first reads can find the log still empty and
+// stop the consumers before anything arrived. So with acks=0 the log must also stay
+// unchanged for acksZeroSettle.
 func (c *cellRun) drain(ctx context.Context, readCommitted bool) error {
 	drainCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	settle := time.Duration(0)
+	if c.row.Acks == 0 {
+		settle = acksZeroSettle
+	}
 	var last map[int32]int64
+	var since time.Time // when the read that first found last began
 	for {
+		readAt := time.Now()
 		early, err := readAll(ctx, c.bootstrap, c.topic, readCommitted, 10*time.Second)
 		if err != nil {
 			return err
 		}
-		if maps.Equal(early.ends, last) {
-			return nil
+		if last != nil && maps.Equal(early.ends, last) {
+			wait := settle - readAt.Sub(since)
+			if wait <= 0 {
+				return nil
+			}
+			select {
+			case <-time.After(wait):
+				continue
+			case <-drainCtx.Done():
+				c.note("the cell ended before its log had settled")
+				return nil
+			}
 		}
 		if err := c.consumer.WaitCommitted(drainCtx, early.ends); err != nil {
 			c.note("the consumers had not committed everything when the cell ended")
 			return nil
 		}
-		last = early.ends
+		last, since = early.ends, readAt
 	}
 }
+
+// acksZeroSettle is how long an acks=0 cell's log must stay unchanged before the values
+// on their way to the broker count as arrived or lost: ample for a hop through the
+// proxies on a loaded machine, short beside a cell.
+const acksZeroSettle = 250 * time.Millisecond
 
 func createTopic(ctx context.Context, bootstrap, topic string, partitions int32, configs map[string]*string) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(clientopt.List(bootstrap)...))
