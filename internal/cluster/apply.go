@@ -14,6 +14,7 @@ const ProducerIDBlockSize = 1000
 type applyResult struct {
 	err             error // an *Error when the command was refused
 	firstProducerID int64 // allocateProducerIds only
+	brokerEpoch     int64 // registerBroker only
 }
 
 // applyCommand folds one command into img and returns the next image, or nil when the
@@ -37,16 +38,7 @@ func applyCommand(img *Image, index uint64, c command) (*Image, applyResult) {
 		return next, applyResult{}
 
 	case c.RegisterBroker != nil:
-		r := c.RegisterBroker
-		next := img.withChanges(index)
-		next.Brokers[r.ID] = Broker{
-			ID: r.ID, Host: r.Host, Port: r.Port, Rack: r.Rack,
-			Incarnation: r.Incarnation, Epoch: int64(index),
-		}
-		// A registration serves at once (no heartbeats yet to unfence it later), so it
-		// brings back the partitions that went offline with this broker.
-		next.leadOfflinePartitions()
-		return next, applyResult{}
+		return applyRegisterBroker(img, index, c.RegisterBroker)
 
 	case c.CreateTopic != nil:
 		t := c.CreateTopic.Topic

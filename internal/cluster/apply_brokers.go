@@ -23,6 +23,24 @@ type controlledShutdownCmd struct {
 	Epoch int64 `json:"epoch"`
 }
 
+// applyRegisterBroker records a broker incarnation, fenced until its heartbeats show it
+// has caught up with the metadata log (the controller then unfences it). A registration
+// that replaces an earlier incarnation means that one stopped, cleanly or not: it is
+// taken out of leaderships and ISRs first, as fencing would, so that nothing it led
+// before its restart looks led by the new incarnation (KRaft's unclean shutdown
+// handling). Its epoch is the registration's log index, as in Kafka.
+func applyRegisterBroker(img *Image, index uint64, r *registerBrokerCmd) (*Image, applyResult) {
+	next := img.withChanges(index)
+	if _, again := img.Brokers[r.ID]; again {
+		next.updatePartitions(func(_ *Topic, p Partition) Partition { return next.withoutReplica(p, r.ID) })
+	}
+	next.Brokers[r.ID] = Broker{
+		ID: r.ID, Host: r.Host, Port: r.Port, Rack: r.Rack,
+		Incarnation: r.Incarnation, Epoch: int64(index), Fenced: true,
+	}
+	return next, applyResult{brokerEpoch: int64(index)}
+}
+
 // brokerAt is the registered broker id at epoch, or the error a stale decision gets.
 func brokerAt(img *Image, id int32, epoch int64) (Broker, error) {
 	b, ok := img.Brokers[id]

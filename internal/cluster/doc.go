@@ -5,9 +5,11 @@
 // A single node bootstraps a quorum of one and is its own controller; there is no
 // separate standalone mode. The seams for more nodes are in place (Config.Voters and
 // Config.RaftAddr select the initial voter set and a TCP transport; the controller
-// claims its role in the log on every election), and the log already knows how to fence
-// and unfence brokers, change an ISR and elect leaders; the RPCs that drive those from
-// other brokers (registration, heartbeats, AlterPartition) are not built yet.
+// claims its role in the log on every election). Brokers register and heartbeat with
+// the controller (BrokerRegistration, BrokerHeartbeat), which fences those whose
+// sessions expire and moves their leaderships; this node's own broker goes through the
+// same handlers. Carrying those requests between processes (over the controller
+// listener's Kafka side) and AlterPartition from partition leaders are not built yet.
 //
 // Files, one job each:
 //
@@ -27,6 +29,8 @@
 //	image.go        Image, Broker, Topic, Partition
 //	raftlog.go      raft's hclog output adapted to slog
 //	listener.go     the controller listener: Raft and the controller's Kafka APIs on one port
+//	controller_brokers.go  the controller's side: registrations, heartbeats, sessions
+//	lifecycle.go    the broker's side: register, heartbeat, controlled shutdown
 //
 // Determinism: everything random or node-local (topic ids, the cluster id, broker
 // incarnations, replica placement, config validation against this node's broker

@@ -24,6 +24,7 @@ func threeBrokers(t *testing.T) *Image {
 		command{RegisterBroker: &registerBrokerCmd{ID: 1, Incarnation: UUID{1}}},
 		command{RegisterBroker: &registerBrokerCmd{ID: 2, Incarnation: UUID{2}}},
 		command{RegisterBroker: &registerBrokerCmd{ID: 3, Incarnation: UUID{3}}},
+		unfence(1, 3), unfence(2, 4), unfence(3, 5),
 		command{CreateTopic: &createTopicCmd{Topic: topic}},
 	)
 }
@@ -94,9 +95,24 @@ func TestFencingMovesLeadershipWithinTheISR(t *testing.T) {
 	// The ISR's last member is back: it leads.
 	img = step(t, img, unfence(3, 5))
 	checkPartition(t, img, 0, wantPartition{leader: 3, leaderEpoch: 4, partitionEpoch: 4, isr: []int32{3}})
-	// A restarted broker registers again and takes back what only it can lead.
+	// A restarted broker registers again, fenced, and takes back what only it can lead
+	// once it is unfenced.
 	img = step(t, img, command{RegisterBroker: &registerBrokerCmd{ID: 2, Incarnation: UUID{22}}})
+	checkPartition(t, img, 2, wantPartition{leader: -1, leaderEpoch: 1, partitionEpoch: 1, isr: []int32{2}})
+	img = step(t, img, unfence(2, int64(img.Version)))
 	checkPartition(t, img, 2, wantPartition{leader: 2, leaderEpoch: 2, partitionEpoch: 2, isr: []int32{2}})
+}
+
+// A broker that registers again (a restart) leaves the leaderships and ISRs of its earlier
+// incarnation at once, whether or not that one was ever fenced.
+func TestRegistrationReplacesTheEarlierIncarnation(t *testing.T) {
+	img := threeBrokers(t)
+	img = step(t, img, command{RegisterBroker: &registerBrokerCmd{ID: 1, Incarnation: UUID{11}}})
+	if b := img.Brokers[1]; !b.Fenced || b.Epoch != int64(img.Version) || b.Incarnation != (UUID{11}) {
+		t.Fatalf("broker 1 after registering again: %+v", b)
+	}
+	checkPartition(t, img, 0, wantPartition{leader: 2, leaderEpoch: 1, partitionEpoch: 1, isr: []int32{2, 3}})
+	refused(t, img, unfence(1, 3), kerr.StaleBrokerEpoch)
 }
 
 func TestStaleBrokerDecisionsAreRefused(t *testing.T) {

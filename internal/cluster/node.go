@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/config"
 )
@@ -51,6 +52,13 @@ type Config struct {
 	// when Dir holds no Raft state yet.
 	Voters []Voter
 
+	// SessionTimeout is broker.session.timeout.ms: the controller fences a broker whose
+	// heartbeats stop for this long. Default: Defaults.BrokerSessionTimeoutMs.
+	SessionTimeout time.Duration
+	// HeartbeatInterval is broker.heartbeat.interval.ms. Default:
+	// Defaults.BrokerHeartbeatIntervalMs.
+	HeartbeatInterval time.Duration
+
 	// StartTimeout bounds how long Start waits to become controller. Default 10s.
 	StartTimeout time.Duration
 	// ProposeTimeout bounds how long a proposal waits to enter the Raft log when the
@@ -83,6 +91,20 @@ type Node struct {
 
 	controllerOnce  sync.Once
 	controllerReady chan struct{} // closed once this node has claimed the controller role
+
+	// The controller's term: broker sessions and the sweeper that fences expired ones,
+	// while this node leads.
+	termMu       sync.Mutex
+	sessions     atomic.Pointer[brokerSessions]
+	stopSweeping chan struct{}
+
+	// This broker's lifecycle (lifecycle.go).
+	incarnation        UUID
+	channel            controllerChannel
+	epoch              atomic.Int64 // this incarnation's broker epoch once heartbeats run
+	stopHeartbeats     chan struct{}
+	heartbeatsDone     chan struct{}
+	stopHeartbeatsOnce sync.Once
 
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -120,7 +142,11 @@ func Start(cfg Config) (*Node, error) {
 		stopLeadership:  make(chan struct{}),
 		leadershipDone:  make(chan struct{}),
 		controllerReady: make(chan struct{}),
+		incarnation:     randomUUID(),
+		stopHeartbeats:  make(chan struct{}),
+		heartbeatsDone:  make(chan struct{}),
 	}
+	n.channel = localController{n}
 	if err := n.openRaft(); err != nil {
 		n.closeStores()
 		return nil, err
@@ -135,9 +161,9 @@ func Start(cfg Config) (*Node, error) {
 		_ = n.Close()
 		return nil, fmt.Errorf("cluster: node %d did not become controller within %v", cfg.NodeID, cfg.StartTimeout)
 	}
-	if err := n.registerBroker(ctx); err != nil {
+	if err := n.joinAsBroker(ctx); err != nil {
 		_ = n.Close()
-		return nil, fmt.Errorf("cluster: registering broker %d: %w", cfg.NodeID, err)
+		return nil, fmt.Errorf("cluster: broker %d: %w", cfg.NodeID, err)
 	}
 	img := n.Image()
 	n.logger.Info("metadata quorum ready", "node", cfg.NodeID, "cluster_id", img.ClusterID,
@@ -164,6 +190,15 @@ func (cfg *Config) fillDefaults() error {
 	}
 	if cfg.ProposeTimeout <= 0 {
 		cfg.ProposeTimeout = defaultProposeTimeout
+	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = time.Duration(cfg.Defaults.BrokerSessionTimeoutMs) * time.Millisecond
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = time.Duration(cfg.Defaults.BrokerHeartbeatIntervalMs) * time.Millisecond
+	}
+	if cfg.HeartbeatInterval >= cfg.SessionTimeout {
+		return fmt.Errorf("cluster: heartbeat interval %v must be shorter than the session timeout %v", cfg.HeartbeatInterval, cfg.SessionTimeout)
 	}
 	if len(cfg.Voters) == 0 {
 		cfg.Voters = []Voter{{ID: cfg.NodeID, RaftAddr: cfg.RaftAddr}}
@@ -272,6 +307,8 @@ func (n *Node) followLeadership() {
 		case leader := <-n.leaderEvents:
 			if leader {
 				go n.becomeController()
+			} else {
+				n.endTerm()
 			}
 		case <-n.stopLeadership:
 			return
@@ -299,16 +336,72 @@ func (n *Node) becomeController() {
 		n.logger.Warn("could not claim controller role", "err", err)
 		return
 	}
+	n.beginTerm()
 	n.controllerOnce.Do(func() { close(n.controllerReady) })
 }
 
-// registerBroker records this broker's listener under a fresh incarnation.
-func (n *Node) registerBroker(ctx context.Context) error {
-	_, err := n.propose(ctx, command{RegisterBroker: &registerBrokerCmd{
-		ID: n.cfg.NodeID, Host: n.cfg.Host, Port: n.cfg.Port, Rack: n.cfg.Rack,
-		Incarnation: randomUUID(),
-	}})
-	return err
+// beginTerm starts the controller's broker sessions for a term of leadership: every
+// registered broker gets a full session, and a sweeper fences those that expire.
+func (n *Node) beginTerm() {
+	n.termMu.Lock()
+	defer n.termMu.Unlock()
+	if n.raft.State() != raft.Leader || n.closed.Load() {
+		return // lost it again meanwhile; endTerm has run or will
+	}
+	n.endTermLocked()
+	sessions := newBrokerSessions(n.Image(), n.cfg.SessionTimeout, time.Now)
+	stop := make(chan struct{})
+	n.sessions.Store(sessions)
+	n.stopSweeping = stop
+	go n.sweepSessions(sessions, stop)
+}
+
+func (n *Node) endTerm() {
+	n.termMu.Lock()
+	defer n.termMu.Unlock()
+	n.endTermLocked()
+}
+
+func (n *Node) endTermLocked() {
+	n.sessions.Store(nil)
+	if n.stopSweeping != nil {
+		close(n.stopSweeping)
+		n.stopSweeping = nil
+	}
+}
+
+// sweepSessions fences brokers whose sessions expire, checking several times per
+// session timeout so that a dead broker is fenced soon after its timeout.
+func (n *Node) sweepSessions(sessions *brokerSessions, stop chan struct{}) {
+	period := min(max(n.cfg.SessionTimeout/8, 10*time.Millisecond), time.Second)
+	ticker := time.NewTicker(period)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-ticker.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ProposeTimeout)
+		n.fenceExpiredSessions(ctx, sessions)
+		cancel()
+	}
+}
+
+// joinAsBroker registers this incarnation, waits until the controller unfences it, and
+// starts the heartbeats that keep it unfenced.
+func (n *Node) joinAsBroker(ctx context.Context) error {
+	epoch, err := n.register(ctx)
+	if err != nil {
+		return fmt.Errorf("registering: %w", err)
+	}
+	unfenced := func(r *kmsg.BrokerHeartbeatResponse) bool { return !r.IsFenced }
+	if err := n.heartbeatUntil(ctx, epoch, false, unfenced); err != nil {
+		return fmt.Errorf("waiting to be unfenced (epoch %d): %w", epoch, err)
+	}
+	n.epoch.Store(epoch)
+	go n.heartbeatLoop(epoch)
+	return nil
 }
 
 // Ready reports whether the node can serve metadata changes: it is open and the
@@ -342,7 +435,9 @@ func (n *Node) Watch(fn func(prev, next *Image)) { n.fsm.watch(fn) }
 // It is safe to call more than once.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
+		n.stopHeartbeatLoop()
 		n.closed.Store(true)
+		n.endTerm()
 		if n.raft != nil {
 			n.closeErr = n.raft.Shutdown().Error()
 		}

@@ -33,6 +33,8 @@ type Broker struct {
 	SocketRequestMaxBytes            int32
 	MessageMaxBytes                  int32
 	ReplicaLagTimeMaxMs              int64
+	BrokerSessionTimeoutMs           int32
+	BrokerHeartbeatIntervalMs        int32
 
 	// TopicDefaults is what a topic without overrides gets, resolved from the log.*
 	// and other synonym broker configs.
@@ -92,7 +94,13 @@ func ParseBroker(values map[string]string) (Broker, error) {
 	b.SocketRequestMaxBytes = r.int32(SocketRequestMaxBytes)
 	b.MessageMaxBytes = r.int32(MessageMaxBytes)
 	b.ReplicaLagTimeMaxMs = r.int64(ReplicaLagTimeMaxMs)
+	b.BrokerSessionTimeoutMs = r.int32(BrokerSessionTimeoutMs)
+	b.BrokerHeartbeatIntervalMs = r.int32(BrokerHeartbeatIntervalMs)
 
+	if b.BrokerHeartbeatIntervalMs >= b.BrokerSessionTimeoutMs {
+		return Broker{}, invalidConfig("%s (%d) must be less than %s (%d)",
+			BrokerHeartbeatIntervalMs, b.BrokerHeartbeatIntervalMs, BrokerSessionTimeoutMs, b.BrokerSessionTimeoutMs)
+	}
 	if b.GroupMinSessionTimeoutMs > b.GroupMaxSessionTimeoutMs {
 		return Broker{}, invalidConfig("%s (%d) must not exceed %s (%d)",
 			GroupMinSessionTimeoutMs, b.GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs, b.GroupMaxSessionTimeoutMs)

@@ -26,6 +26,8 @@ const (
 	SocketRequestMaxBytes            = "socket.request.max.bytes"
 	MessageMaxBytes                  = "message.max.bytes"
 	ReplicaLagTimeMaxMs              = "replica.lag.time.max.ms"
+	BrokerSessionTimeoutMs           = "broker.session.timeout.ms"
+	BrokerHeartbeatIntervalMs        = "broker.heartbeat.interval.ms"
 )
 
 // Kafka's broker defaults used in the table below.
@@ -40,6 +42,8 @@ const (
 	defaultGroupInitialRebalanceDelayMs = 3000
 	defaultSocketRequestMaxBytes        = 100 << 20
 	defaultReplicaLagTimeMaxMs          = 30000
+	defaultBrokerSessionTimeoutMs       = 9000
+	defaultBrokerHeartbeatIntervalMs    = 2000
 	defaultInternalTopicPartitions      = 50
 )
 
@@ -87,6 +91,10 @@ var brokerSpecs = newSpecTable(append([]spec{
 		doc: "Largest request the broker reads; larger ones close the connection."},
 	{name: ReplicaLagTimeMaxMs, rule: longAtLeast(0), def: itoa(defaultReplicaLagTimeMaxMs),
 		doc: "A follower that has not caught up for this long leaves the ISR."},
+	{name: BrokerSessionTimeoutMs, rule: intAtLeast(1), def: itoa(defaultBrokerSessionTimeoutMs),
+		doc: "A broker whose heartbeats stop for this long is fenced and its partitions get new leaders."},
+	{name: BrokerHeartbeatIntervalMs, rule: intAtLeast(1), def: itoa(defaultBrokerHeartbeatIntervalMs),
+		doc: "How often a broker sends the controller a heartbeat."},
 }, topicDefaultBrokerSpecs()...))
 
 func anyInt() rule { return intRange(minInt32, maxInt32) }

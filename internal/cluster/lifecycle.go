@@ -1,0 +1,176 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// The broker's side of the lifecycle (Kafka's BrokerLifecycleManager): register this
+// incarnation with the controller, heartbeat until unfenced, then heartbeat every
+// broker.heartbeat.interval.ms for as long as the node runs; on the way out, a controlled
+// shutdown moves leadership away before the broker stops.
+//
+// Requests go to the controller through a controllerChannel. This node's own controller
+// answers through the same handlers any broker's requests reach, so a single node runs
+// exactly the path a cluster does.
+
+// controllerChannel carries one controller API request to the current controller.
+type controllerChannel interface {
+	send(ctx context.Context, req kmsg.Request) (kmsg.Response, error)
+}
+
+// localController sends to this node's own controller. A node that does not lead the
+// quorum answers NOT_CONTROLLER, like a voter that is not the controller would.
+type localController struct{ n *Node }
+
+func (c localController) send(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	switch r := req.(type) {
+	case *kmsg.BrokerRegistrationRequest:
+		return c.n.HandleBrokerRegistration(ctx, r), nil
+	case *kmsg.BrokerHeartbeatRequest:
+		return c.n.HandleBrokerHeartbeat(ctx, r), nil
+	}
+	return nil, fmt.Errorf("cluster: no controller handler for %T", req)
+}
+
+// lifecycleRetryBackoff spaces retries of a refused or failed registration or
+// heartbeat while the node starts or stops, when it is waiting for an answer.
+const lifecycleRetryBackoff = 50 * time.Millisecond
+
+// register records this incarnation with the controller and returns its broker epoch,
+// retrying what may pass (no controller yet, the previous incarnation's session) until
+// ctx ends.
+func (n *Node) register(ctx context.Context) (int64, error) {
+	req := kmsg.NewPtrBrokerRegistrationRequest()
+	req.BrokerID = n.cfg.NodeID
+	req.ClusterID = n.Image().ClusterID
+	req.IncarnationID = n.incarnation
+	listener := kmsg.NewBrokerRegistrationRequestListener()
+	listener.Name, listener.Host, listener.Port = "PLAINTEXT", n.cfg.Host, uint16(n.cfg.Port)
+	req.Listeners = append(req.Listeners, listener)
+	if n.cfg.Rack != "" {
+		req.Rack = &n.cfg.Rack
+	}
+	for {
+		resp, err := n.channel.send(ctx, req)
+		if err == nil {
+			r := resp.(*kmsg.BrokerRegistrationResponse)
+			if err = kerr.ErrorForCode(r.ErrorCode); err == nil {
+				return r.BrokerEpoch, nil
+			}
+		}
+		if !retriableLifecycleError(err) {
+			return 0, err
+		}
+		if waitErr := sleepCtx(ctx, lifecycleRetryBackoff); waitErr != nil {
+			return 0, fmt.Errorf("%w (last answer: %v)", waitErr, err)
+		}
+	}
+}
+
+// sendHeartbeat sends one heartbeat for epoch.
+func (n *Node) sendHeartbeat(ctx context.Context, epoch int64, wantShutdown bool) (*kmsg.BrokerHeartbeatResponse, error) {
+	req := kmsg.NewPtrBrokerHeartbeatRequest()
+	req.BrokerID = n.cfg.NodeID
+	req.BrokerEpoch = epoch
+	req.CurrentMetadataOffset = int64(n.Image().Version)
+	req.WantShutdown = wantShutdown
+	resp, err := n.channel.send(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	r := resp.(*kmsg.BrokerHeartbeatResponse)
+	return r, kerr.ErrorForCode(r.ErrorCode)
+}
+
+// heartbeatUntil heartbeats every backoff until done accepts an answer or ctx ends.
+func (n *Node) heartbeatUntil(ctx context.Context, epoch int64, wantShutdown bool, done func(*kmsg.BrokerHeartbeatResponse) bool) error {
+	for {
+		r, err := n.sendHeartbeat(ctx, epoch, wantShutdown)
+		switch {
+		case err == nil && done(r):
+			return nil
+		case err != nil && !retriableLifecycleError(err):
+			return err
+		}
+		if err := sleepCtx(ctx, lifecycleRetryBackoff); err != nil {
+			return err
+		}
+	}
+}
+
+// heartbeatLoop keeps this broker's session alive until the node closes. A broker
+// fenced meanwhile (a long pause) is unfenced by its next heartbeat once caught up; a
+// newer incarnation of this id (STALE_BROKER_EPOCH) ends the loop, loudly.
+func (n *Node) heartbeatLoop(epoch int64) {
+	defer close(n.heartbeatsDone)
+	ticker := time.NewTicker(n.cfg.HeartbeatInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-n.stopHeartbeats:
+			return
+		case <-ticker.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.HeartbeatInterval)
+		r, err := n.sendHeartbeat(ctx, epoch, false)
+		cancel()
+		switch {
+		case errors.Is(err, kerr.StaleBrokerEpoch), errors.Is(err, kerr.BrokerIDNotRegistered):
+			n.logger.Error("this broker was registered again by another incarnation; heartbeats stop", "broker", n.cfg.NodeID, "epoch", epoch, "err", err)
+			return
+		case err != nil:
+			n.logger.Warn("broker heartbeat failed", "err", err)
+		case r.IsFenced:
+			n.logger.Warn("this broker is fenced: it leads nothing until its next heartbeat unfences it", "broker", n.cfg.NodeID)
+		}
+	}
+}
+
+// ControlledShutdown asks the controller to move leadership away from this broker and
+// waits until the controller lets it stop (or ctx ends), as a broker does on SIGTERM
+// before it closes its partitions.
+func (n *Node) ControlledShutdown(ctx context.Context) error {
+	n.stopHeartbeatLoop()
+	epoch := n.epoch.Load()
+	if epoch == 0 {
+		return nil // never registered
+	}
+	err := n.heartbeatUntil(ctx, epoch, true, func(r *kmsg.BrokerHeartbeatResponse) bool { return r.ShouldShutdown })
+	if err != nil {
+		return fmt.Errorf("cluster: controlled shutdown of broker %d: %w", n.cfg.NodeID, err)
+	}
+	return nil
+}
+
+func (n *Node) stopHeartbeatLoop() {
+	n.stopHeartbeatsOnce.Do(func() {
+		close(n.stopHeartbeats)
+		if n.epoch.Load() != 0 {
+			<-n.heartbeatsDone
+		}
+	})
+}
+
+// retriableLifecycleError is what a registration or heartbeat may meet while the
+// quorum elects a controller or the previous incarnation's session runs out.
+func retriableLifecycleError(err error) bool {
+	return errors.Is(err, kerr.NotController) || errors.Is(err, kerr.DuplicateBrokerRegistration) ||
+		errors.Is(err, kerr.RequestTimedOut) || errors.Is(err, context.DeadlineExceeded)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
