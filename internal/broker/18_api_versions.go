@@ -1,8 +1,9 @@
 package broker
 
-// ApiVersions v0-4. The server itself answers versions it cannot parse with a v0
-// UNSUPPORTED_VERSION response (KIP-511); here the request parsed, so the client gets the
-// full list. Finalized features are not advertised: there are none a client needs.
+// ApiVersions v0-4, on every listener, listing that listener's APIs. The server itself
+// answers versions it cannot parse with a v0 UNSUPPORTED_VERSION response (KIP-511); here
+// the request parsed, so the client gets the full list. Finalized features are not
+// advertised: there are none a client needs.
 
 import (
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -10,11 +11,15 @@ import (
 	"github.com/waybill/waybill/internal/server"
 )
 
-func init() { register(kmsg.ApiVersions, 0, 4, (*Broker).handleApiVersions) }
+func init() {
+	// Listed in both tables; listener.Handle answers it for the listener it came in on.
+	register(kmsg.ApiVersions, 0, 4, nil)
+	registerController(kmsg.ApiVersions, 0, 4, nil)
+}
 
-func (b *Broker) handleApiVersions(r *server.Request) server.Pending {
+func (l listener) handleApiVersions(r *server.Request) server.Pending {
 	req := r.Msg.(*kmsg.ApiVersionsRequest)
 	resp := req.ResponseKind().(*kmsg.ApiVersionsResponse)
-	resp.ApiKeys = b.ApiVersions()
+	resp.ApiKeys = l.ApiVersions()
 	return server.Done(resp)
 }

@@ -77,7 +77,7 @@ func Start(cfg Config) (*Broker, error) {
 	b.srv = server.New(server.Config{
 		MaxRequestBytes: cfg.Broker.SocketRequestMaxBytes,
 		Logger:          cfg.Logger,
-	}, b)
+	}, listener{b, clientAPIs})
 	addr, err := b.srv.Listen(cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", cfg.Listen, err)

@@ -3,9 +3,13 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -76,7 +80,8 @@ func (n *Node) registerIncarnation(ctx context.Context, req *kmsg.BrokerRegistra
 		return 0, errorf(kerr.NotController, "node %d is not the controller", n.cfg.NodeID)
 	}
 	img := n.Image()
-	if img.ClusterID != "" && req.ClusterID != img.ClusterID {
+	// A broker that has never caught up knows no cluster id yet; any other must match.
+	if req.ClusterID != "" && req.ClusterID != img.ClusterID {
 		return 0, errorf(kerr.InconsistentClusterID, "broker %d belongs to cluster %q, this is %q", req.BrokerID, req.ClusterID, img.ClusterID)
 	}
 	if b, ok := img.Brokers[req.BrokerID]; ok {
@@ -90,6 +95,9 @@ func (n *Node) registerIncarnation(ctx context.Context, req *kmsg.BrokerRegistra
 			return 0, errorf(kerr.DuplicateBrokerRegistration, "broker %d is registered by another incarnation whose session has not expired", b.ID)
 		}
 	}
+	if err := n.addNonvoter(req); err != nil {
+		return 0, err
+	}
 	host, port := kafkaListener(req.Listeners)
 	cmd := &registerBrokerCmd{ID: req.BrokerID, Host: host, Port: port, Incarnation: UUID(req.IncarnationID)}
 	if req.Rack != nil {
@@ -102,6 +110,34 @@ func (n *Node) registerIncarnation(ctx context.Context, req *kmsg.BrokerRegistra
 	sessions.touch(req.BrokerID)
 	n.logger.Info("broker registered", "broker", req.BrokerID, "epoch", result.brokerEpoch, "host", host, "port", port)
 	return result.brokerEpoch, nil
+}
+
+// addNonvoter makes a registering broker that is not in the Raft configuration a
+// non-voting member, at its controller listener, so that it receives the metadata log.
+func (n *Node) addNonvoter(req *kmsg.BrokerRegistrationRequest) error {
+	future := n.raft.GetConfiguration()
+	if err := future.Error(); err != nil {
+		return fmt.Errorf("reading the quorum's configuration: %w", err)
+	}
+	for _, s := range future.Configuration().Servers {
+		if s.ID == raftID(req.BrokerID) {
+			return nil
+		}
+	}
+	var addr string
+	for _, l := range req.Listeners {
+		if l.Name == controllerListenerName {
+			addr = net.JoinHostPort(l.Host, strconv.Itoa(int(l.Port)))
+		}
+	}
+	if addr == "" {
+		return errorf(kerr.InvalidRequest, "broker %d is not in the metadata quorum and names no %s listener to reach it at", req.BrokerID, controllerListenerName)
+	}
+	if err := n.raft.AddNonvoter(raftID(req.BrokerID), raft.ServerAddress(addr), 0, n.cfg.ProposeTimeout).Error(); err != nil {
+		return errorf(kerr.NotController, "adding broker %d to the metadata quorum: %v", req.BrokerID, err)
+	}
+	n.logger.Info("broker joined the metadata quorum as a non-voter", "broker", req.BrokerID, "addr", addr)
+	return nil
 }
 
 // kafkaListener is the address clients reach a broker at: its first listener that is

@@ -15,28 +15,9 @@ import (
 // broker.heartbeat.interval.ms for as long as the node runs; on the way out, a controlled
 // shutdown moves leadership away before the broker stops.
 //
-// Requests go to the controller through a controllerChannel. This node's own controller
-// answers through the same handlers any broker's requests reach, so a single node runs
-// exactly the path a cluster does.
-
-// controllerChannel carries one controller API request to the current controller.
-type controllerChannel interface {
-	send(ctx context.Context, req kmsg.Request) (kmsg.Response, error)
-}
-
-// localController sends to this node's own controller. A node that does not lead the
-// quorum answers NOT_CONTROLLER, like a voter that is not the controller would.
-type localController struct{ n *Node }
-
-func (c localController) send(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
-	switch r := req.(type) {
-	case *kmsg.BrokerRegistrationRequest:
-		return c.n.HandleBrokerRegistration(ctx, r), nil
-	case *kmsg.BrokerHeartbeatRequest:
-		return c.n.HandleBrokerHeartbeat(ctx, r), nil
-	}
-	return nil, fmt.Errorf("cluster: no controller handler for %T", req)
-}
+// Requests go to the controller through a controllerChannel (channel.go). This node's
+// own controller answers through the same handlers any broker's requests reach, so a
+// single node runs exactly the path a cluster does.
 
 // lifecycleRetryBackoff spaces retries of a refused or failed registration or
 // heartbeat while the node starts or stops, when it is waiting for an answer.
@@ -53,6 +34,14 @@ func (n *Node) register(ctx context.Context) (int64, error) {
 	listener := kmsg.NewBrokerRegistrationRequestListener()
 	listener.Name, listener.Host, listener.Port = "PLAINTEXT", n.cfg.Host, uint16(n.cfg.Port)
 	req.Listeners = append(req.Listeners, listener)
+	if n.controller != nil {
+		// Where the controller's Raft reaches this node when it is not a voter.
+		if host, port, err := splitHostPort(string(n.transport.LocalAddr())); err == nil {
+			ctrl := kmsg.NewBrokerRegistrationRequestListener()
+			ctrl.Name, ctrl.Host, ctrl.Port = controllerListenerName, host, uint16(port)
+			req.Listeners = append(req.Listeners, ctrl)
+		}
+	}
 	if n.cfg.Rack != "" {
 		req.Rack = &n.cfg.Rack
 	}

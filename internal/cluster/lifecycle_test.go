@@ -32,7 +32,11 @@ func (b *fakeBroker) register(clusterID string) (int64, error) {
 	req.BrokerID, req.ClusterID, req.IncarnationID = b.id, clusterID, b.incarnation
 	l := kmsg.NewBrokerRegistrationRequestListener()
 	l.Name, l.Host, l.Port = "PLAINTEXT", "127.0.0.1", uint16(9000+b.id)
-	req.Listeners = append(req.Listeners, l)
+	// Nothing listens at port 1: the quorum adds the broker as a non-voter and its
+	// replication to it fails quietly, which is all these tests need.
+	ctrl := kmsg.NewBrokerRegistrationRequestListener()
+	ctrl.Name, ctrl.Host, ctrl.Port = controllerListenerName, "127.0.0.1", 1
+	req.Listeners = append(req.Listeners, l, ctrl)
 	resp := b.n.HandleBrokerRegistration(ctx(b.t), req)
 	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
 		return 0, err

@@ -118,33 +118,43 @@ func (l *ControllerListener) sort(conn net.Conn) {
 	}
 	select {
 	case sub.conns <- conn:
+	case <-sub.closed:
+		conn.Close()
 	case <-l.done:
 		conn.Close()
 	}
 }
 
-// subListener is one kind's view of the controller port.
+// subListener is one kind's view of the controller port. Closing it stops handing out
+// that kind's connections (they are closed as they come); the port itself stays open
+// until its owner closes the ControllerListener, so that closing the Kafka side's
+// server never cuts the node's Raft.
 type subListener struct {
-	parent *ControllerListener
-	conns  chan net.Conn
+	parent    *ControllerListener
+	conns     chan net.Conn
+	closeOnce sync.Once
+	closed    chan struct{}
 }
 
 func newSubListener(parent *ControllerListener) *subListener {
-	return &subListener{parent: parent, conns: make(chan net.Conn)}
+	return &subListener{parent: parent, conns: make(chan net.Conn), closed: make(chan struct{})}
 }
 
 func (s *subListener) Accept() (net.Conn, error) {
 	select {
 	case c := <-s.conns:
 		return c, nil
+	case <-s.closed:
+		return nil, net.ErrClosed
 	case <-s.parent.done:
 		return nil, net.ErrClosed
 	}
 }
 
-// Close closes the whole controller port: Raft and the controller APIs live and die
-// together.
-func (s *subListener) Close() error { return s.parent.Close() }
+func (s *subListener) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	return nil
+}
 
 func (s *subListener) Addr() net.Addr { return s.parent.Addr() }
 

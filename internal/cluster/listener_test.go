@@ -88,8 +88,21 @@ func TestControllerListenerSortsConnections(t *testing.T) {
 		t.Fatalf("stranger read %d bytes, err %v; want the connection closed", n, err)
 	}
 
-	// Closing either side closes the port: both Accepts end.
+	// Closing one side ends its Accept and leaves the other side serving.
 	if err := l.Kafka().Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Kafka().Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Accept after Close: %v", err)
+	}
+	r, err = raftStream{l.raft}.Dial(raft.ServerAddress(addr), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, r, accept(t, l.raft))
+
+	// Closing the listener closes the port: both Accepts end.
+	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
 	for _, ln := range []net.Listener{l.Kafka(), l.raft} {

@@ -89,9 +89,6 @@ type Node struct {
 	stopLeadership chan struct{}
 	leadershipDone chan struct{}
 
-	controllerOnce  sync.Once
-	controllerReady chan struct{} // closed once this node has claimed the controller role
-
 	// The controller's term: broker sessions and the sweeper that fences expired ones,
 	// while this node leads.
 	termMu       sync.Mutex
@@ -100,7 +97,7 @@ type Node struct {
 
 	// This broker's lifecycle (lifecycle.go).
 	incarnation        UUID
-	channel            controllerChannel
+	channel            *controllerChannel
 	epoch              atomic.Int64 // this incarnation's broker epoch once heartbeats run
 	stopHeartbeats     chan struct{}
 	heartbeatsDone     chan struct{}
@@ -118,14 +115,13 @@ const (
 	snapshotsRetained     = 2
 )
 
-// Start opens (or bootstraps) the metadata quorum in cfg.Dir and returns once this node
-// is the controller and has registered itself as a broker.
+// Start opens (or bootstraps) the metadata quorum in cfg.Dir and returns once this
+// node's broker is registered with the controller and unfenced, its metadata caught up.
 //
-// On a fresh Dir it bootstraps a quorum of cfg.Voters (or of this node alone); on an
-// existing Dir it restores the latest snapshot and replays the log. The same code path
-// serves one node and many. Today Start requires this node to become the Raft leader,
-// which a quorum of one always does; a broker that is not a voter will register through
-// the controller once that RPC exists.
+// On a fresh Dir a voter bootstraps the quorum of cfg.Voters (or of this node alone);
+// a node that is not a voter bootstraps nothing: the controller adds it to the quorum
+// as a non-voter when it registers. On an existing Dir it restores the latest snapshot
+// and replays the log. The same code path serves one node and many.
 func Start(cfg Config) (*Node, error) {
 	if err := cfg.fillDefaults(); err != nil {
 		return nil, err
@@ -135,18 +131,17 @@ func Start(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	n := &Node{
-		cfg:             cfg,
-		logger:          cfg.Logger,
-		fsm:             newFSM(cfg.Logger),
-		leaderEvents:    make(chan bool, 8),
-		stopLeadership:  make(chan struct{}),
-		leadershipDone:  make(chan struct{}),
-		controllerReady: make(chan struct{}),
-		incarnation:     randomUUID(),
-		stopHeartbeats:  make(chan struct{}),
-		heartbeatsDone:  make(chan struct{}),
+		cfg:            cfg,
+		logger:         cfg.Logger,
+		fsm:            newFSM(cfg.Logger),
+		leaderEvents:   make(chan bool, 8),
+		stopLeadership: make(chan struct{}),
+		leadershipDone: make(chan struct{}),
+		incarnation:    randomUUID(),
+		stopHeartbeats: make(chan struct{}),
+		heartbeatsDone: make(chan struct{}),
 	}
-	n.channel = localController{n}
+	n.channel = newControllerChannel(n)
 	if err := n.openRaft(); err != nil {
 		n.closeStores()
 		return nil, err
@@ -155,12 +150,6 @@ func Start(cfg Config) (*Node, error) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.StartTimeout)
 	defer cancel()
-	select {
-	case <-n.controllerReady:
-	case <-ctx.Done():
-		_ = n.Close()
-		return nil, fmt.Errorf("cluster: node %d did not become controller within %v", cfg.NodeID, cfg.StartTimeout)
-	}
 	if err := n.joinAsBroker(ctx); err != nil {
 		_ = n.Close()
 		return nil, fmt.Errorf("cluster: broker %d: %w", cfg.NodeID, err)
@@ -203,10 +192,20 @@ func (cfg *Config) fillDefaults() error {
 	if len(cfg.Voters) == 0 {
 		cfg.Voters = []Voter{{ID: cfg.NodeID, RaftAddr: cfg.RaftAddr}}
 	}
-	if len(cfg.Voters) > 1 && cfg.RaftAddr == "" && cfg.Controller == nil {
-		return errors.New("cluster: a quorum of several voters needs a controller listener (RaftAddr)")
+	if (len(cfg.Voters) > 1 || cfg.Voters[0].ID != cfg.NodeID) && cfg.RaftAddr == "" && cfg.Controller == nil {
+		return errors.New("cluster: a node of a quorum of several needs a controller listener (RaftAddr)")
 	}
 	return nil
+}
+
+// isVoter reports whether this node is one of the quorum's initial voters.
+func (n *Node) isVoter() bool {
+	for _, v := range n.cfg.Voters {
+		if v.ID == n.cfg.NodeID {
+			return true
+		}
+	}
+	return false
 }
 
 func raftID(nodeID int32) raft.ServerID { return raft.ServerID(strconv.Itoa(int(nodeID))) }
@@ -251,7 +250,7 @@ func (n *Node) openRaft() error {
 	if err != nil {
 		return fmt.Errorf("cluster: reading raft state: %w", err)
 	}
-	if !existing {
+	if !existing && n.isVoter() {
 		if err := raft.BootstrapCluster(conf, store, store, snapshots, transport, n.bootstrapConfiguration(transport)); err != nil {
 			return fmt.Errorf("cluster: bootstrapping quorum: %w", err)
 		}
@@ -337,7 +336,6 @@ func (n *Node) becomeController() {
 		return
 	}
 	n.beginTerm()
-	n.controllerOnce.Do(func() { close(n.controllerReady) })
 }
 
 // beginTerm starts the controller's broker sessions for a term of leadership: every
@@ -436,6 +434,7 @@ func (n *Node) Watch(fn func(prev, next *Image)) { n.fsm.watch(fn) }
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.stopHeartbeatLoop()
+		n.channel.close()
 		n.closed.Store(true)
 		n.endTerm()
 		if n.raft != nil {

@@ -58,6 +58,10 @@ func (s *Server) Listen(addr string) (net.Addr, error) {
 	return ln.Addr(), nil
 }
 
+// Attach makes the server accept from ln, a listener bound elsewhere (the controller
+// listener's Kafka side), instead of one of its own; call it instead of Listen.
+func (s *Server) Attach(ln net.Listener) { s.ln = ln }
+
 // Serve accepts connections until Close.
 func (s *Server) Serve() error {
 	var delay time.Duration

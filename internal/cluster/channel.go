@@ -1,0 +1,149 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// controllerChannel carries controller API requests (BrokerRegistration,
+// BrokerHeartbeat) from this node's broker to the controller: through this node's own
+// handlers when it is the controller, else over the Kafka side of the voters'
+// controller listeners, to the voter this node last knew as controller first. A voter
+// that is not the controller answers NOT_CONTROLLER and the next one is asked.
+type controllerChannel struct {
+	n *Node
+
+	mu      sync.Mutex
+	clients map[int32]*kgo.Client // by voter id, created on first use
+}
+
+// controllerAttemptTimeout bounds one request to one voter, so that a voter that does
+// not answer (down, or not serving yet) costs a retry, not the caller's whole deadline.
+const controllerAttemptTimeout = 2 * time.Second
+
+func newControllerChannel(n *Node) *controllerChannel {
+	return &controllerChannel{n: n, clients: map[int32]*kgo.Client{}}
+}
+
+func (c *controllerChannel) send(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	if c.n.sessions.Load() != nil {
+		return c.local(ctx, req)
+	}
+	err := error(errorf(kerr.NotController, "no controller is known yet"))
+	for _, v := range c.candidates() {
+		attempt, cancel := context.WithTimeout(ctx, controllerAttemptTimeout)
+		resp, sendErr := c.remote(attempt, v, req)
+		cancel()
+		if sendErr != nil {
+			err = fmt.Errorf("controller candidate %d at %s: %w", v.ID, v.RaftAddr, sendErr)
+			continue
+		}
+		if code := responseError(resp); code == kerr.NotController {
+			err = errorf(kerr.NotController, "voter %d is not the controller", v.ID)
+			continue
+		}
+		return resp, nil
+	}
+	return nil, err
+}
+
+// local answers through this node's own controller handlers.
+func (c *controllerChannel) local(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	switch r := req.(type) {
+	case *kmsg.BrokerRegistrationRequest:
+		return c.n.HandleBrokerRegistration(ctx, r), nil
+	case *kmsg.BrokerHeartbeatRequest:
+		return c.n.HandleBrokerHeartbeat(ctx, r), nil
+	}
+	return nil, fmt.Errorf("cluster: no controller handler for %T", req)
+}
+
+// candidates are the other voters, the last known controller first.
+func (c *controllerChannel) candidates() []Voter {
+	controller := c.n.Image().ControllerID
+	var first, rest []Voter
+	for _, v := range c.n.cfg.Voters {
+		switch {
+		case v.ID == c.n.cfg.NodeID || v.RaftAddr == "":
+		case v.ID == controller:
+			first = append(first, v)
+		default:
+			rest = append(rest, v)
+		}
+	}
+	return append(first, rest...)
+}
+
+func (c *controllerChannel) remote(ctx context.Context, v Voter, req kmsg.Request) (kmsg.Response, error) {
+	cl, err := c.client(v)
+	if err != nil {
+		return nil, err
+	}
+	seeds := cl.SeedBrokers()
+	if len(seeds) == 0 {
+		return nil, fmt.Errorf("no seed broker for voter %d", v.ID)
+	}
+	return seeds[0].Request(ctx, req)
+}
+
+// client is a franz-go client whose one seed is the voter's controller listener, dialed
+// with the Kafka tag.
+func (c *controllerChannel) client(v Voter) (*kgo.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl := c.clients[v.ID]; cl != nil {
+		return cl, nil
+	}
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(v.RaftAddr),
+		kgo.ClientID(fmt.Sprintf("waybill-broker-%d", c.n.cfg.NodeID)),
+		kgo.Dialer(func(ctx context.Context, _, host string) (net.Conn, error) {
+			timeout := 5 * time.Second
+			if deadline, ok := ctx.Deadline(); ok {
+				timeout = max(time.Until(deadline), time.Millisecond)
+			}
+			return DialController(host, timeout)
+		}),
+	)
+	if err != nil {
+		return nil, err
+	}
+	c.clients[v.ID] = cl
+	return cl, nil
+}
+
+func (c *controllerChannel) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, cl := range c.clients {
+		cl.Close()
+		delete(c.clients, id)
+	}
+}
+
+func splitHostPort(addr string) (string, int, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	p, err := net.LookupPort("tcp", port)
+	return host, p, err
+}
+
+// responseError is the top-level error of a controller API response.
+func responseError(resp kmsg.Response) error {
+	switch r := resp.(type) {
+	case *kmsg.BrokerRegistrationResponse:
+		return kerr.ErrorForCode(r.ErrorCode)
+	case *kmsg.BrokerHeartbeatResponse:
+		return kerr.ErrorForCode(r.ErrorCode)
+	}
+	return nil
+}
