@@ -27,6 +27,10 @@ type serveOptions struct {
 	configFile  string
 	set         []string
 	logLevel    string
+
+	controllerListen string
+	controllerQuorum string
+	rack             string
 }
 
 func newServeCmd() *cobra.Command {
@@ -41,13 +45,17 @@ equivalent (--data-dir is WAYBILL_DATA_DIR). Broker configs use Kafka's names, f
 --config (a Kafka-style properties file) and --set name=value.`,
 		Example: `  waybill serve
   waybill serve --data-dir /var/lib/waybill --listen 0.0.0.0:9092 --advertise broker1:9092
-  waybill serve --set auto.create.topics.enable=false --set num.partitions=3`,
+  waybill serve --set auto.create.topics.enable=false --set num.partitions=3
+  # node 2 of a three-voter cluster
+  waybill serve --node-id 2 --listen 127.0.0.1:9192 --controller-listen 127.0.0.1:9193 \
+    --controller-quorum 1@127.0.0.1:9093,2@127.0.0.1:9193,3@127.0.0.1:9293 \
+    --data-dir ./node2 --admin-listen 127.0.0.1:9744`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd.Flags()); err != nil {
 				return err
 			}
-			return runServe(o)
+			return runServe(cmd.Flags(), &o)
 		},
 	}
 	f := cmd.Flags()
@@ -59,6 +67,9 @@ equivalent (--data-dir is WAYBILL_DATA_DIR). Broker configs use Kafka's names, f
 	f.StringVar(&o.configFile, "config", "", "Kafka-style properties file of broker configs")
 	f.StringArrayVar(&o.set, "set", nil, "broker config name=value (repeatable)")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&o.controllerListen, "controller-listen", "", "address of the controller listener, which carries the metadata quorum's Raft and the controller APIs brokers call (needed in a cluster)")
+	f.StringVar(&o.controllerQuorum, "controller-quorum", "", "the metadata quorum's voters, id@host:port,... at their controller listeners (Kafka's controller.quorum.voters); 1, 3 or 5 nodes. A node not listed joins as a broker that follows the metadata log")
+	f.StringVar(&o.rack, "rack", "", "this broker's rack (broker.rack), for spreading replicas")
 	return cmd
 }
 
@@ -79,13 +90,20 @@ func applyEnv(fs *pflag.FlagSet) error {
 	return err
 }
 
-func runServe(o serveOptions) error {
+func runServe(fs *pflag.FlagSet, o *serveOptions) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	values, err := brokerConfigValues(o.configFile, o.set)
+	if err != nil {
+		return err
+	}
+	if err := takeClusterProperties(values, fs); err != nil {
+		return err
+	}
+	voters, err := clusterPlacement(o)
 	if err != nil {
 		return err
 	}
@@ -100,6 +118,10 @@ func runServe(o serveOptions) error {
 		Advertise: o.advertise,
 		Broker:    bc,
 		Logger:    logger,
+
+		Rack:             o.rack,
+		ControllerListen: o.controllerListen,
+		Voters:           voters,
 	})
 	if err != nil {
 		return err

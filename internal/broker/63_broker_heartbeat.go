@@ -5,6 +5,7 @@ package broker
 // The controller logic lives in internal/cluster.
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/server"
@@ -13,6 +14,14 @@ import (
 func init() {
 	registerController(kmsg.BrokerHeartbeat, 0, 1, func(b *Broker, r *server.Request) server.Pending {
 		req := r.Msg.(*kmsg.BrokerHeartbeatRequest)
-		return func() server.Reply { return server.Reply{Msg: b.meta.HandleBrokerHeartbeat(r.Conn.Done, req)} }
+		return func() server.Reply {
+			node := b.controller.Load()
+			if node == nil {
+				resp := req.ResponseKind().(*kmsg.BrokerHeartbeatResponse)
+				resp.ErrorCode = kerr.NotController.Code
+				return server.Reply{Msg: resp}
+			}
+			return server.Reply{Msg: node.HandleBrokerHeartbeat(r.Conn.Done, req)}
+		}
 	})
 }

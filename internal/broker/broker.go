@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/waybill/waybill/internal/cluster"
@@ -34,21 +35,38 @@ type Config struct {
 	// Advertise is host:port given to clients; empty means the bound listener address.
 	Advertise string
 	Broker    config.Broker
-	FS        vfs.FS
-	Logger    *slog.Logger
+	// Rack is broker.rack, for rack-aware replica placement.
+	Rack string
+	// ControllerListen is the controller listener (--controller-listen): the metadata
+	// quorum's Raft and the controller APIs other brokers call. Empty keeps the quorum in
+	// memory, which only a quorum of one can use.
+	ControllerListen string
+	// Controller is a controller listener bound beforehand (tests bind the voters' ports
+	// before any node starts); it wins over ControllerListen.
+	Controller *cluster.ControllerListener
+	// Voters are the metadata quorum's voters (--controller-quorum); empty means this
+	// node alone.
+	Voters []cluster.Voter
+	FS     vfs.FS
+	Logger *slog.Logger
 	// MaintenanceInterval is how often retention and producer expiry run.
 	MaintenanceInterval time.Duration
 }
 
 // Broker is one Waybill node.
 type Broker struct {
-	cfg         Config
-	log         *slog.Logger
-	meta        *cluster.Node
-	replicas    *replicas
-	groups      *group.Coordinator
-	txns        *txn.Coordinator
-	srv         *server.Server
+	cfg      Config
+	log      *slog.Logger
+	meta     *cluster.Node
+	replicas *replicas
+	groups   *group.Coordinator
+	txns     *txn.Coordinator
+	srv      *server.Server
+	ctrlSrv  *server.Server // the controller listener's Kafka side; nil without one
+	// controller is meta for the controller APIs, which are served before the quorum has
+	// started (other voters register through them meanwhile) and answer NOT_CONTROLLER
+	// until it has.
+	controller  atomic.Pointer[cluster.Node]
 	addr        net.Addr
 	metrics     *metrics
 	producerIDs producerIDs
@@ -88,21 +106,31 @@ func Start(cfg Config) (*Broker, error) {
 		b.srv.Close()
 		return nil, err
 	}
+	if err := b.serveControllerListener(); err != nil {
+		b.srv.Close()
+		return nil, err
+	}
 	b.replicas = newReplicas(b)
 	b.groups = group.New(b.groupConfig(), offsetsStore{b.offsetsTopic()})
 	b.txns = txn.New(b.txnConfig(), txnStore{b.txnStateTopic()}, markerWriter{b}, producerIDSource{b})
 	b.meta, err = cluster.Start(cluster.Config{
-		NodeID:   cfg.NodeID,
-		Dir:      filepath.Join(cfg.DataDir, "meta"),
-		Host:     host,
-		Port:     port,
-		Defaults: cfg.Broker,
-		Logger:   cfg.Logger,
+		NodeID:     cfg.NodeID,
+		Dir:        filepath.Join(cfg.DataDir, "meta"),
+		Host:       host,
+		Port:       port,
+		Rack:       cfg.Rack,
+		RaftAddr:   cfg.ControllerListen,
+		Controller: b.cfg.Controller,
+		Voters:     cfg.Voters,
+		Defaults:   cfg.Broker,
+		Logger:     cfg.Logger,
 	})
 	if err != nil {
 		b.srv.Close()
+		b.closeControllerServer()
 		return nil, fmt.Errorf("starting metadata quorum: %w", err)
 	}
+	b.controller.Store(b.meta)
 	b.meta.Watch(func(prev, next *cluster.Image) {
 		b.replicas.apply(next)
 		b.groups.TopicsDeleted(deletedTopics(prev, next))
@@ -143,6 +171,7 @@ func (b *Broker) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		b.srv.Shutdown(ctx)
 		cancel()
+		b.closeControllerServer()
 		b.bg.Wait()
 		b.replicas.closeAll()
 		if err := b.meta.Close(); err != nil {

@@ -412,6 +412,10 @@ func (n *Node) Ready() bool {
 	return addr != ""
 }
 
+// ControllerListener is this node's controller listener, or nil when the quorum runs in
+// memory (a single node without --controller-listen).
+func (n *Node) ControllerListener() *ControllerListener { return n.controller }
+
 // NodeID returns this node's id.
 func (n *Node) NodeID() int32 { return n.cfg.NodeID }
 
