@@ -59,6 +59,19 @@ func (b *Broker) handleProduce(r *server.Request) server.Pending {
 			}
 		}
 	}
+	if req.Version >= 10 {
+		var hints leaderHints
+		for _, rt := range resp.Topics {
+			for _, rp := range rt.Partitions {
+				if rp.ErrorCode == kerr.NotLeaderForPartition.Code {
+					hints.add(rp.CurrentLeader.LeaderID)
+				}
+			}
+		}
+		resp.Brokers = endpoints(hints, b.meta.Image(), func(id int32, host string, port int32, rack *string) kmsg.ProduceResponseBroker {
+			return kmsg.ProduceResponseBroker{NodeID: id, Host: host, Port: port, Rack: rack}
+		})
+	}
 	if req.Acks == 0 {
 		// No response; as in Kafka, a failed write closes the connection so that the
 		// producer at least notices and refreshes its metadata.
@@ -82,14 +95,17 @@ func (b *Broker) handleProduce(r *server.Request) server.Pending {
 // partition and the end offset to wait for when the append succeeded.
 func (b *Broker) appendProduced(topic string, index int32, batch []byte, req *kmsg.ProduceRequest,
 	out *kmsg.ProduceResponseTopicPartition) (*partition.Partition, int64, int16) {
-	tr := b.replicas.topic(topic)
-	if tr == nil || index < 0 || int(index) >= len(tr.parts) {
-		return nil, 0, kerr.UnknownTopicOrPartition.Code
+	led, code, pm := b.replicas.led(topic, index)
+	if code != 0 {
+		if req.Version >= 10 { // KIP-951
+			out.CurrentLeader.LeaderID, out.CurrentLeader.LeaderEpoch = pm.Leader, pm.LeaderEpoch
+		}
+		return nil, 0, code
 	}
-	if tr.meta.Internal {
+	if led.meta.Internal {
 		return nil, 0, kerr.InvalidTopicException.Code
 	}
-	p, tc := tr.parts[index], tr.cfg
+	p, tc := led.Partition, led.cfg
 	rules := recordRules(topic, index, tc, time.Now())
 	h, err := records.Validate(batch, records.ValidateOptions{
 		MaxMessageBytes: int(tc.MaxMessageBytes),
@@ -108,7 +124,7 @@ func (b *Broker) appendProduced(topic string, index int32, batch []byte, req *km
 		}
 		guard = &g
 	}
-	if req.Acks == -1 && int(tc.MinInsyncReplicas) > len(tr.meta.Partitions[index].ISR) {
+	if req.Acks == -1 && int(tc.MinInsyncReplicas) > len(pm.ISR) {
 		return nil, 0, kerr.NotEnoughReplicas.Code
 	}
 	// Timestamps and compression.type last, as Kafka's LogValidator runs just before

@@ -57,6 +57,7 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) (server.Reply, int64, []<-cha
 		waitOn   []<-chan struct{}
 		total    int64
 		errored  bool
+		hints    leaderHints
 	)
 	budget := int64(req.MaxBytes)
 	if req.Version < 3 || budget <= 0 {
@@ -73,7 +74,6 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) (server.Reply, int64, []<-cha
 				name = ""
 			}
 		}
-		tr := b.replicas.topic(name)
 		for _, fp := range t.Partitions {
 			rp := kmsg.NewFetchResponseTopicPartition()
 			rp.Partition = fp.Partition
@@ -84,14 +84,18 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) (server.Reply, int64, []<-cha
 			if req.IsolationLevel == 1 {
 				rp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
 			}
-			var p *partition.Partition
+			led, code, pm := b.replicas.led(name, fp.Partition)
+			p := led.Partition
 			switch {
-			case tr == nil && req.Version >= 13:
+			case code == 0:
+			case name == "" && req.Version >= 13:
 				rp.ErrorCode = kerr.UnknownTopicID.Code
-			case tr == nil || fp.Partition < 0 || int(fp.Partition) >= len(tr.parts):
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case code == kerr.NotLeaderForPartition.Code && req.Version >= 16: // KIP-951
+				rp.ErrorCode = code
+				rp.CurrentLeader.LeaderID, rp.CurrentLeader.LeaderEpoch = pm.Leader, pm.LeaderEpoch
+				hints.add(pm.Leader)
 			default:
-				p = tr.parts[fp.Partition]
+				rp.ErrorCode = code
 			}
 			if p == nil {
 				errored = true
@@ -125,6 +129,9 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) (server.Reply, int64, []<-cha
 	if errored {
 		waitOn = nil
 	}
+	resp.Brokers = endpoints(hints, img, func(id int32, host string, port int32, rack *string) kmsg.FetchResponseBroker {
+		return kmsg.FetchResponseBroker{NodeID: id, Host: host, Port: port, Rack: rack}
+	})
 	release := func() {
 		for _, c := range chunks {
 			c.Release()

@@ -32,9 +32,10 @@ func (b *Broker) handleListOffsets(r *server.Request) server.Pending {
 			rp := kmsg.NewListOffsetsResponseTopicPartition()
 			rp.Partition = lp.Partition
 			rp.Offset, rp.Timestamp = -1, -1
-			p := b.replicas.get(t.Topic, lp.Partition)
-			if p == nil {
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			led, code, _ := b.replicas.led(t.Topic, lp.Partition)
+			p := led.Partition
+			if code != 0 {
+				rp.ErrorCode = code
 			} else if code := checkLeaderEpoch(p, lp.CurrentLeaderEpoch); code != 0 {
 				rp.ErrorCode = code
 			} else {

@@ -72,6 +72,7 @@ func (b *Broker) handleMetadata(r *server.Request) server.Pending {
 			rp.LeaderEpoch = p.LeaderEpoch
 			rp.Replicas = p.Replicas
 			rp.ISR = p.ISR
+			rp.OfflineReplicas = offlineReplicas(img, p.Replicas)
 			if p.Leader < 0 {
 				rp.ErrorCode = kerr.LeaderNotAvailable.Code
 			}
@@ -95,9 +96,14 @@ func (b *Broker) handleMetadata(r *server.Request) server.Pending {
 // authorizedOperationsUnknown is Kafka's "not requested / not computed" value.
 const authorizedOperationsUnknown = -2147483648
 
+// metadataBrokers lists the brokers clients may connect to: registered and unfenced, as
+// Kafka lists only live brokers.
 func metadataBrokers(img *cluster.Image) []kmsg.MetadataResponseBroker {
 	out := make([]kmsg.MetadataResponseBroker, 0, len(img.Brokers))
 	for _, br := range img.SortedBrokers() {
+		if br.Fenced {
+			continue
+		}
 		mb := kmsg.NewMetadataResponseBroker()
 		mb.NodeID, mb.Host, mb.Port = br.ID, br.Host, br.Port
 		if br.Rack != "" {
@@ -106,6 +112,18 @@ func metadataBrokers(img *cluster.Image) []kmsg.MetadataResponseBroker {
 		out = append(out, mb)
 	}
 	return out
+}
+
+// offlineReplicas are the replicas on brokers that are fenced: registered but not
+// serving, so their copies cannot be read or written now.
+func offlineReplicas(img *cluster.Image, replicas []int32) []int32 {
+	offline := []int32{}
+	for _, r := range replicas {
+		if br, ok := img.Brokers[r]; !ok || br.Fenced {
+			offline = append(offline, r)
+		}
+	}
+	return offline
 }
 
 // autoCreateTopic creates name with the broker's defaults; nil if it cannot be created

@@ -22,10 +22,11 @@ func (b *Broker) handleDeleteRecords(r *server.Request) server.Pending {
 			rp := kmsg.NewDeleteRecordsResponseTopicPartition()
 			rp.Partition = dp.Partition
 			rp.LowWatermark = -1
-			p := b.replicas.get(t.Topic, dp.Partition)
+			led, code, _ := b.replicas.led(t.Topic, dp.Partition)
+			p := led.Partition
 			switch {
-			case p == nil:
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case code != 0:
+				rp.ErrorCode = code
 			default:
 				hw := p.HighWatermark()
 				offset := dp.Offset

@@ -6,7 +6,6 @@ package broker
 // cache that replication needs replaces this when followers arrive.
 
 import (
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/server"
@@ -24,10 +23,11 @@ func (b *Broker) handleOffsetForLeaderEpoch(r *server.Request) server.Pending {
 			rp := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			rp.Partition = op.Partition
 			rp.LeaderEpoch, rp.EndOffset = -1, -1
-			p := b.replicas.get(t.Topic, op.Partition)
+			led, code, _ := b.replicas.led(t.Topic, op.Partition)
+			p := led.Partition
 			switch {
-			case p == nil:
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case code != 0:
+				rp.ErrorCode = code
 			case checkLeaderEpoch(p, op.CurrentLeaderEpoch) != 0:
 				rp.ErrorCode = checkLeaderEpoch(p, op.CurrentLeaderEpoch)
 			case op.LeaderEpoch > p.LeaderEpoch():

@@ -9,7 +9,6 @@ package broker
 import (
 	"context"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/server"
@@ -40,8 +39,8 @@ func (b *Broker) writeTxnMarker(ctx context.Context, m kmsg.WriteTxnMarkersReque
 		for _, index := range t.Partitions {
 			rp := kmsg.NewWriteTxnMarkersResponseMarkerTopicPartition()
 			rp.Partition = index
-			if b.replicas.get(t.Topic, index) == nil {
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			if _, code, _ := b.replicas.led(t.Topic, index); code != 0 {
+				rp.ErrorCode = code
 			} else {
 				rp.ErrorCode = errorCode(b.writeMarker(ctx, m.ProducerID, m.ProducerEpoch, m.Committed,
 					m.CoordinatorEpoch, t.Topic, index))

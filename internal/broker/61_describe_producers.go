@@ -5,7 +5,6 @@ package broker
 // abort hanging transactions (WriteTxnMarkers).
 
 import (
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/partition"
@@ -23,30 +22,16 @@ func (b *Broker) handleDescribeProducers(r *server.Request) server.Pending {
 		for _, index := range t.Partitions {
 			rp := kmsg.NewDescribeProducersResponseTopicPartition()
 			rp.Partition = index
-			p, ke := b.ledPartition(t.Topic, index)
-			if ke != nil {
-				rp.ErrorCode = ke.Code
+			if led, code, _ := b.replicas.led(t.Topic, index); code != 0 {
+				rp.ErrorCode = code
 			} else {
-				rp.ActiveProducers = describedProducers(p.Producers())
+				rp.ActiveProducers = describedProducers(led.Producers())
 			}
 			rt.Partitions = append(rt.Partitions, rp)
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
 	return server.Done(resp)
-}
-
-// ledPartition is the replica of topic/index that this node leads, or Kafka's error for
-// it: NOT_LEADER_OR_FOLLOWER when the partition exists but is not led here,
-// UNKNOWN_TOPIC_OR_PARTITION when it does not exist.
-func (b *Broker) ledPartition(topic string, index int32) (*partition.Partition, *kerr.Error) {
-	if p := b.replicas.get(topic, index); p != nil {
-		return p, nil
-	}
-	if mt, ok := b.meta.Image().Topics[topic]; ok && index >= 0 && int(index) < len(mt.Partitions) {
-		return nil, kerr.NotLeaderForPartition
-	}
-	return nil, kerr.UnknownTopicOrPartition
 }
 
 func describedProducers(views []partition.ProducerView) []kmsg.DescribeProducersResponseTopicPartitionActiveProducer {

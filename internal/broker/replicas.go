@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"sync"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/waybill/waybill/internal/cluster"
 	"github.com/waybill/waybill/internal/config"
 	wlog "github.com/waybill/waybill/internal/log"
@@ -46,6 +48,32 @@ func (m *replicas) get(topic string, index int32) *partition.Partition {
 		return nil
 	}
 	return tr.parts[index]
+}
+
+// ledReplica is a partition replica this broker leads, with its topic as this broker
+// hosts it.
+type ledReplica struct {
+	*partition.Partition
+	meta *cluster.Topic
+	cfg  config.Topic
+}
+
+// led is the replica of topic's partition index that this broker leads. Otherwise code
+// is the answer a client gets, as Kafka's: UNKNOWN_TOPIC_OR_PARTITION when the metadata
+// has no such partition, NOT_LEADER_OR_FOLLOWER when another broker leads it or none
+// does, with the leader the metadata names (-1 for none) for KIP-951's hint.
+func (m *replicas) led(topic string, index int32) (r ledReplica, code int16, leader cluster.Partition) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	tr := m.topics[topic]
+	if tr == nil || index < 0 || int(index) >= len(tr.parts) {
+		return r, kerr.UnknownTopicOrPartition.Code, cluster.Partition{Leader: -1, LeaderEpoch: -1}
+	}
+	pm := tr.meta.Partitions[index]
+	if pm.Leader != m.b.cfg.NodeID || tr.parts[index] == nil {
+		return r, kerr.NotLeaderForPartition.Code, pm
+	}
+	return ledReplica{tr.parts[index], tr.meta, tr.cfg}, 0, pm
 }
 
 // each calls fn for every hosted partition. fn runs without the lock (maintenance can
@@ -112,9 +140,12 @@ func (m *replicas) applyTopicLocked(img *cluster.Image, name string, mt *cluster
 		tr.parts = append(tr.parts, nil)
 	}
 	for i, pm := range mt.Partitions {
-		if tr.parts[i] != nil {
+		if p := tr.parts[i]; p != nil {
 			if configChanged {
-				tr.parts[i].SetConfig(m.partitionConfig(name, pm, cfg))
+				p.SetConfig(m.partitionConfig(name, pm, cfg))
+			}
+			if pm.Leader == m.b.cfg.NodeID && p.LeaderEpoch() != pm.LeaderEpoch {
+				p.SetLeaderEpoch(pm.LeaderEpoch)
 			}
 			continue
 		}

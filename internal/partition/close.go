@@ -100,5 +100,13 @@ func (p *Partition) SetConfig(cfg Config) {
 	p.log.SetConfig(cfg.Log)
 }
 
+// SetLeaderEpoch records a new leadership epoch from the metadata (the leader changed,
+// or this broker led again after a fence). Batches appended from now on carry it.
+func (p *Partition) SetLeaderEpoch(epoch int32) {
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
+	p.leaderEpoch.Store(epoch)
+}
+
 // LeaderEpoch is the epoch of this replica's current leadership.
 func (p *Partition) LeaderEpoch() int32 { return p.leaderEpoch.Load() }

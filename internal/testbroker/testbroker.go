@@ -46,6 +46,15 @@ func WithDataDir(dir string) Option { return func(c *broker.Config) { c.DataDir 
 // Kafka's initial delay, so tests do not wait for it.
 func Start(t testing.TB, opts ...Option) *Broker {
 	t.Helper()
+	tb := prepare(t, opts...)
+	tb.start()
+	t.Cleanup(func() { tb.Broker.Close() })
+	return tb
+}
+
+// prepare builds a broker's config: a fresh data directory, a free port, opts applied.
+func prepare(t testing.TB, opts ...Option) *Broker {
+	t.Helper()
 	bc, err := config.ParseBroker(map[string]string{"group.initial.rebalance.delay.ms": "0"})
 	if err != nil {
 		t.Fatal(err)
@@ -60,21 +69,32 @@ func Start(t testing.TB, opts ...Option) *Broker {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	tb := &Broker{t: t, cfg: cfg}
-	tb.start()
-	t.Cleanup(func() { tb.Broker.Close() })
-	return tb
+	return &Broker{t: t, cfg: cfg}
 }
 
 func (tb *Broker) start() {
 	tb.t.Helper()
-	b, err := broker.Start(tb.cfg)
-	if err != nil {
+	if err := tb.startErr(); err != nil {
 		tb.t.Fatalf("starting broker: %v", err)
 	}
+}
+
+// startErr starts the broker; safe to call from another goroutine than the test's.
+func (tb *Broker) startErr() error {
+	b, err := broker.Start(tb.cfg)
+	if err != nil {
+		return err
+	}
 	tb.Broker = b
-	// Later starts keep the port, so clients can reconnect to the same address.
+	// Later starts keep the ports, so clients and the other nodes reconnect to the same
+	// addresses. A controller listener bound by the caller was handed over and is closed
+	// with the broker: later starts bind its address again.
 	tb.cfg.Listen = b.Addr().String()
+	if tb.cfg.Controller != nil {
+		tb.cfg.ControllerListen = tb.cfg.Controller.Addr().String()
+		tb.cfg.Controller = nil
+	}
+	return nil
 }
 
 // Addr is the Kafka listener, host:port.
