@@ -54,7 +54,7 @@ func (o *labOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.BoolVar(&o.quick, "quick", false, "small cells (200 values each) so the whole matrix takes under a minute")
 	f.IntVar(&o.values, "values", 1000, "distinct values the producer delivers in each cell")
-	f.Int64Var(&o.seed, "seed", 0, "makes a run reproducible: which frames faults hit and the topic names (default: random, printed)")
+	f.Int64Var(&o.seed, "seed", 0, "makes a run reproducible: which frames faults hit, whatever cells run beside each other (default: random, printed)")
 	f.StringVar(&o.rows, "settings", "", "comma-separated rows to run: "+rowIDs()+" (default: all)")
 	f.StringVar(&o.faults, "faults", "", "comma-separated faults to run: "+faultIDs()+" (default: all)")
 	f.DurationVar(&o.cellTimeout, "cell-timeout", time.Minute, "upper bound on each cell")
