@@ -5,23 +5,12 @@ package broker
 // internal/cluster; a voter that is not the controller answers NOT_CONTROLLER.
 
 import (
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/waybill/waybill/internal/server"
+	"github.com/waybill/waybill/internal/cluster"
 )
 
 func init() {
-	registerController(kmsg.BrokerRegistration, 0, 4, func(b *Broker, r *server.Request) server.Pending {
-		req := r.Msg.(*kmsg.BrokerRegistrationRequest)
-		return func() server.Reply {
-			node := b.controller.Load()
-			if node == nil {
-				resp := req.ResponseKind().(*kmsg.BrokerRegistrationResponse)
-				resp.ErrorCode, resp.BrokerEpoch = kerr.NotController.Code, -1
-				return server.Reply{Msg: resp}
-			}
-			return server.Reply{Msg: node.HandleBrokerRegistration(r.Conn.Done, req)}
-		}
-	})
+	registerNodeAPI(kmsg.BrokerRegistration, 0, 4, (*cluster.Node).HandleBrokerRegistration,
+		func(r *kmsg.BrokerRegistrationResponse, code int16) { r.ErrorCode = code })
 }

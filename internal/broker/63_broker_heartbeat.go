@@ -5,23 +5,12 @@ package broker
 // The controller logic lives in internal/cluster.
 
 import (
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/waybill/waybill/internal/server"
+	"github.com/waybill/waybill/internal/cluster"
 )
 
 func init() {
-	registerController(kmsg.BrokerHeartbeat, 0, 1, func(b *Broker, r *server.Request) server.Pending {
-		req := r.Msg.(*kmsg.BrokerHeartbeatRequest)
-		return func() server.Reply {
-			node := b.controller.Load()
-			if node == nil {
-				resp := req.ResponseKind().(*kmsg.BrokerHeartbeatResponse)
-				resp.ErrorCode = kerr.NotController.Code
-				return server.Reply{Msg: resp}
-			}
-			return server.Reply{Msg: node.HandleBrokerHeartbeat(r.Conn.Done, req)}
-		}
-	})
+	registerNodeAPI(kmsg.BrokerHeartbeat, 0, 1, (*cluster.Node).HandleBrokerHeartbeat,
+		func(r *kmsg.BrokerHeartbeatResponse, code int16) { r.ErrorCode = code })
 }

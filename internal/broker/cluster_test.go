@@ -51,6 +51,25 @@ func TestClusterServesEachPartitionFromItsLeader(t *testing.T) {
 		t.Fatalf("read back %d distinct values, want %d", len(got), values)
 	}
 
+	// Every broker hands out producer ids, from blocks the controller allocates to it:
+	// all distinct.
+	seen := map[int64]int32{}
+	for _, n := range nodes {
+		init := kmsg.NewPtrInitProducerIDRequest()
+		resp, err := cl.Broker(int(n.NodeID())).Request(ctx, init)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := resp.(*kmsg.InitProducerIDResponse)
+		if r.ErrorCode != 0 {
+			t.Fatalf("InitProducerId on broker %d: %v", n.NodeID(), kerr.ErrorForCode(r.ErrorCode))
+		}
+		if other, dup := seen[r.ProducerID]; dup {
+			t.Fatalf("brokers %d and %d both handed out producer id %d", other, n.NodeID(), r.ProducerID)
+		}
+		seen[r.ProducerID] = n.NodeID()
+	}
+
 	// Partition 0 asked of a broker that does not lead it.
 	wrong := nodes[(leaders[0])%3] // node ids are 1..3, so this is another one
 	produce := kmsg.NewPtrProduceRequest()

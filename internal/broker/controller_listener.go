@@ -1,6 +1,11 @@
 package broker
 
 import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/waybill/waybill/internal/cluster"
 	"github.com/waybill/waybill/internal/server"
 )
@@ -34,4 +39,22 @@ func (b *Broker) closeControllerServer() {
 	if b.ctrlSrv != nil {
 		b.ctrlSrv.Close()
 	}
+}
+
+// registerNodeAPI registers a controller API answered by the metadata node, or with
+// NOT_CONTROLLER while the node has not started.
+func registerNodeAPI[Req kmsg.Request, Resp kmsg.Response](key kmsg.Key, min, max int16,
+	handle func(*cluster.Node, context.Context, Req) Resp, setErrorCode func(Resp, int16)) {
+	registerController(key, min, max, func(b *Broker, r *server.Request) server.Pending {
+		req := r.Msg.(Req)
+		return func() server.Reply {
+			node := b.controller.Load()
+			if node == nil {
+				resp := req.ResponseKind().(Resp)
+				setErrorCode(resp, kerr.NotController.Code)
+				return server.Reply{Msg: resp}
+			}
+			return server.Reply{Msg: handle(node, r.Conn.Done, req)}
+		}
+	})
 }

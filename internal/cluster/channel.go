@@ -61,6 +61,8 @@ func (c *controllerChannel) local(ctx context.Context, req kmsg.Request) (kmsg.R
 		return c.n.HandleBrokerRegistration(ctx, r), nil
 	case *kmsg.BrokerHeartbeatRequest:
 		return c.n.HandleBrokerHeartbeat(ctx, r), nil
+	case *kmsg.AllocateProducerIDsRequest:
+		return c.n.HandleAllocateProducerIDs(ctx, r), nil
 	}
 	return nil, fmt.Errorf("cluster: no controller handler for %T", req)
 }
@@ -143,6 +145,8 @@ func responseError(resp kmsg.Response) error {
 	case *kmsg.BrokerRegistrationResponse:
 		return kerr.ErrorForCode(r.ErrorCode)
 	case *kmsg.BrokerHeartbeatResponse:
+		return kerr.ErrorForCode(r.ErrorCode)
+	case *kmsg.AllocateProducerIDsResponse:
 		return kerr.ErrorForCode(r.ErrorCode)
 	}
 	return nil
