@@ -16,7 +16,12 @@ import (
 	"github.com/waybill/waybill/internal/server"
 )
 
-func init() { register(kmsg.CreateTopics, 2, 7, (*Broker).handleCreateTopics) }
+// Also on the controller listener: brokers forward the topics they are asked to
+// create (a client's request, auto-creation) to the controller.
+func init() {
+	register(kmsg.CreateTopics, 2, 7, (*Broker).handleCreateTopics)
+	registerController(kmsg.CreateTopics, 2, 7, (*Broker).handleCreateTopics)
+}
 
 func (b *Broker) handleCreateTopics(r *server.Request) server.Pending {
 	req := r.Msg.(*kmsg.CreateTopicsRequest)

@@ -70,6 +70,36 @@ func TestClusterServesEachPartitionFromItsLeader(t *testing.T) {
 		seen[r.ProducerID] = n.NodeID()
 	}
 
+	// Every broker takes topic creations, its own clients' and auto-creations, and
+	// forwards them to the controller.
+	for _, n := range nodes {
+		name := fmt.Sprintf("created-at-%d", n.NodeID())
+		create := kmsg.NewPtrCreateTopicsRequest()
+		ct := kmsg.NewCreateTopicsRequestTopic()
+		ct.Topic, ct.NumPartitions, ct.ReplicationFactor = name, 2, 1
+		create.Topics = append(create.Topics, ct)
+		create.TimeoutMillis = 10000
+		resp, err := cl.Broker(int(n.NodeID())).Request(ctx, create)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ct := resp.(*kmsg.CreateTopicsResponse).Topics[0]; ct.ErrorCode != 0 || ct.NumPartitions != 2 {
+			t.Fatalf("CreateTopics on broker %d: %v (%d partitions)", n.NodeID(), kerr.ErrorForCode(ct.ErrorCode), ct.NumPartitions)
+		}
+		auto := fmt.Sprintf("auto-at-%d", n.NodeID())
+		md := kmsg.NewPtrMetadataRequest()
+		mt := kmsg.NewMetadataRequestTopic()
+		mt.Topic = kmsg.StringPtr(auto)
+		md.Topics, md.AllowAutoTopicCreation = append(md.Topics, mt), true
+		resp, err = cl.Broker(int(n.NodeID())).Request(ctx, md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at := resp.(*kmsg.MetadataResponse).Topics[0]; at.ErrorCode != 0 || len(at.Partitions) != 1 {
+			t.Fatalf("auto-creation on broker %d: %v", n.NodeID(), kerr.ErrorForCode(at.ErrorCode))
+		}
+	}
+
 	// Partition 0 asked of a broker that does not lead it.
 	wrong := nodes[(leaders[0])%3] // node ids are 1..3, so this is another one
 	produce := kmsg.NewPtrProduceRequest()

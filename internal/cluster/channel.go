@@ -36,6 +36,12 @@ func (c *controllerChannel) send(ctx context.Context, req kmsg.Request) (kmsg.Re
 	if c.n.sessions.Load() != nil {
 		return c.local(ctx, req)
 	}
+	return c.sendRemote(ctx, req)
+}
+
+// sendRemote asks the other voters only, for requests this node's own controller
+// answers without a channel (CreateTopics).
+func (c *controllerChannel) sendRemote(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
 	err := error(errorf(kerr.NotController, "no controller is known yet"))
 	for _, v := range c.candidates() {
 		attempt, cancel := context.WithTimeout(ctx, controllerAttemptTimeout)
@@ -148,6 +154,10 @@ func responseError(resp kmsg.Response) error {
 		return kerr.ErrorForCode(r.ErrorCode)
 	case *kmsg.AllocateProducerIDsResponse:
 		return kerr.ErrorForCode(r.ErrorCode)
+	case *kmsg.CreateTopicsResponse:
+		if len(r.Topics) > 0 {
+			return kerr.ErrorForCode(r.Topics[0].ErrorCode)
+		}
 	}
 	return nil
 }

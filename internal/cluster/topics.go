@@ -64,6 +64,9 @@ func (n *Node) createTopic(ctx context.Context, req CreateTopicRequest, internal
 		t.ID = UUID{}
 		return t, nil
 	}
+	if n.sessions.Load() == nil {
+		return n.forwardCreateTopic(ctx, req, t.Configs)
+	}
 	if _, err := n.propose(ctx, command{CreateTopic: &createTopicCmd{Topic: t}}); err != nil {
 		return nil, err
 	}
