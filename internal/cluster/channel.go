@@ -48,7 +48,7 @@ func (c *controllerChannel) sendRemote(ctx context.Context, req kmsg.Request) (k
 		resp, sendErr := c.remote(attempt, v, req)
 		cancel()
 		if sendErr != nil {
-			err = fmt.Errorf("controller candidate %d at %s: %w", v.ID, v.RaftAddr, sendErr)
+			err = errorf(kerr.NotController, "controller candidate %d at %s: %v", v.ID, v.RaftAddr, sendErr)
 			continue
 		}
 		if code := responseError(resp); code == kerr.NotController {

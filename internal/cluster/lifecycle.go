@@ -23,6 +23,10 @@ import (
 // heartbeat while the node starts or stops, when it is waiting for an answer.
 const lifecycleRetryBackoff = 50 * time.Millisecond
 
+// registrationReportEvery spaces the log lines of a broker still waiting for a
+// controller, so that whoever started it sees why it is not up yet.
+const registrationReportEvery = 5 * time.Second
+
 // register records this incarnation with the controller and returns its broker epoch,
 // retrying what may pass (no controller yet, the previous incarnation's session) until
 // ctx ends.
@@ -45,6 +49,7 @@ func (n *Node) register(ctx context.Context) (int64, error) {
 	if n.cfg.Rack != "" {
 		req.Rack = &n.cfg.Rack
 	}
+	lastReport := time.Now()
 	for {
 		resp, err := n.channel.send(ctx, req)
 		if err == nil {
@@ -55,6 +60,10 @@ func (n *Node) register(ctx context.Context) (int64, error) {
 		}
 		if !retriableLifecycleError(err) {
 			return 0, err
+		}
+		if time.Since(lastReport) >= registrationReportEvery {
+			n.logger.Info("waiting for the controller to register this broker", "broker", n.cfg.NodeID, "last_answer", err)
+			lastReport = time.Now()
 		}
 		if waitErr := sleepCtx(ctx, lifecycleRetryBackoff); waitErr != nil {
 			return 0, fmt.Errorf("%w (last answer: %v)", waitErr, err)

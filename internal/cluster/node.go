@@ -59,7 +59,9 @@ type Config struct {
 	// Defaults.BrokerHeartbeatIntervalMs.
 	HeartbeatInterval time.Duration
 
-	// StartTimeout bounds how long Start waits to become controller. Default 10s.
+	// StartTimeout bounds how long Start waits until this node's broker is registered and
+	// unfenced. Default 10s for a single node, 2 minutes in a cluster, whose other nodes
+	// may be started one after another by hand.
 	StartTimeout time.Duration
 	// ProposeTimeout bounds how long a proposal waits to enter the Raft log when the
 	// caller's context has no deadline. Default 5s.
@@ -109,10 +111,11 @@ type Node struct {
 }
 
 const (
-	defaultStartTimeout   = 10 * time.Second
-	defaultProposeTimeout = 5 * time.Second
-	raftDBFile            = "raft.db"
-	snapshotsRetained     = 2
+	defaultStartTimeout        = 10 * time.Second
+	defaultClusterStartTimeout = 2 * time.Minute
+	defaultProposeTimeout      = 5 * time.Second
+	raftDBFile                 = "raft.db"
+	snapshotsRetained          = 2
 )
 
 // Start opens (or bootstraps) the metadata quorum in cfg.Dir and returns once this
@@ -176,6 +179,10 @@ func (cfg *Config) fillDefaults() error {
 	}
 	if cfg.StartTimeout <= 0 {
 		cfg.StartTimeout = defaultStartTimeout
+		if len(cfg.Voters) > 1 || (len(cfg.Voters) == 1 && cfg.Voters[0].ID != cfg.NodeID) {
+			// The other nodes may be started by hand, one after another.
+			cfg.StartTimeout = defaultClusterStartTimeout
+		}
 	}
 	if cfg.ProposeTimeout <= 0 {
 		cfg.ProposeTimeout = defaultProposeTimeout

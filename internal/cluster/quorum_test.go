@@ -96,6 +96,12 @@ func (q *testQuorum) listen(id int32) *ControllerListener {
 // Kafka side once its Start returns; until the controller's does, the others retry.
 func (q *testQuorum) start(ids ...int32) {
 	q.t.Helper()
+	q.startAfter(nil, ids...)
+}
+
+// startAfter is start with node id's Start called delay[id] late.
+func (q *testQuorum) startAfter(delay map[int32]time.Duration, ids ...int32) {
+	q.t.Helper()
 	var wg sync.WaitGroup
 	nodes := make([]*Node, len(ids))
 	errs := make([]error, len(ids))
@@ -107,6 +113,7 @@ func (q *testQuorum) start(ids ...int32) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			time.Sleep(delay[id])
 			n, err := Start(Config{
 				NodeID: id, Dir: filepath.Join(q.dir, fmt.Sprint(id)), Host: "127.0.0.1", Port: 9000 + id,
 				Controller: q.listeners[id], Voters: q.voters,
@@ -233,4 +240,12 @@ func TestQuorumOfThreeVotersAndANonVoter(t *testing.T) {
 			t.Errorf("node %d names controller %d, want %d", id, got, next.NodeID())
 		}
 	}
+}
+
+// A voter started long before the others keeps looking for a controller until they are
+// up, instead of giving up at its first refused connection.
+func TestVoterStartedFirstWaitsForTheOthers(t *testing.T) {
+	q := newTestQuorum(t, 3, 0)
+	q.startAfter(map[int32]time.Duration{2: 3 * time.Second, 3: 3 * time.Second}, 1, 2, 3)
+	q.converge("three unfenced brokers", unfencedAre(1, 2, 3))
 }
