@@ -32,20 +32,23 @@ func newControllerChannel(n *Node) *controllerChannel {
 	return &controllerChannel{n: n, clients: map[int32]*kgo.Client{}}
 }
 
-func (c *controllerChannel) send(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+// send carries a request to the controller. build makes the request, afresh for every
+// voter asked: the client stamps a version on it and may still hold an earlier
+// attempt's after that attempt timed out.
+func (c *controllerChannel) send(ctx context.Context, build func() kmsg.Request) (kmsg.Response, error) {
 	if c.n.sessions.Load() != nil {
-		return c.local(ctx, req)
+		return c.local(ctx, build())
 	}
-	return c.sendRemote(ctx, req)
+	return c.sendRemote(ctx, build)
 }
 
 // sendRemote asks the other voters only, for requests this node's own controller
 // answers without a channel (CreateTopics).
-func (c *controllerChannel) sendRemote(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+func (c *controllerChannel) sendRemote(ctx context.Context, build func() kmsg.Request) (kmsg.Response, error) {
 	err := error(errorf(kerr.NotController, "no controller is known yet"))
 	for _, v := range c.candidates() {
 		attempt, cancel := context.WithTimeout(ctx, controllerAttemptTimeout)
-		resp, sendErr := c.remote(attempt, v, req)
+		resp, sendErr := c.remote(attempt, v, build())
 		cancel()
 		if sendErr != nil {
 			err = errorf(kerr.NotController, "controller candidate %d at %s: %v", v.ID, v.RaftAddr, sendErr)

@@ -13,8 +13,25 @@ import (
 // listener, as Kafka's brokers forward it (KIP-590). It returns once this node's image
 // holds the topic, so that the caller can answer with its partitions.
 func (n *Node) forwardCreateTopic(ctx context.Context, req CreateTopicRequest, configs map[string]string) (*Topic, error) {
+	resp, err := n.channel.sendRemote(ctx, func() kmsg.Request { return createTopicsRequest(ctx, req, configs, n.cfg.ProposeTimeout) })
+	if err != nil {
+		return nil, err
+	}
+	created := resp.(*kmsg.CreateTopicsResponse).Topics[0]
+	if err := kerr.ErrorForCode(created.ErrorCode); err != nil {
+		message := err.Error()
+		if created.ErrorMessage != nil {
+			message = *created.ErrorMessage
+		}
+		return nil, errorf(err.(*kerr.Error), "%s", message)
+	}
+	return n.awaitTopic(ctx, created.TopicID)
+}
+
+// createTopicsRequest is Kafka's CreateTopics for one topic, timed out with ctx.
+func createTopicsRequest(ctx context.Context, req CreateTopicRequest, configs map[string]string, fallback time.Duration) *kmsg.CreateTopicsRequest {
 	kreq := kmsg.NewPtrCreateTopicsRequest()
-	kreq.TimeoutMillis = int32(n.cfg.ProposeTimeout / time.Millisecond)
+	kreq.TimeoutMillis = int32(fallback / time.Millisecond)
 	if deadline, ok := ctx.Deadline(); ok {
 		kreq.TimeoutMillis = int32(max(time.Until(deadline), time.Millisecond) / time.Millisecond)
 	}
@@ -31,19 +48,7 @@ func (n *Node) forwardCreateTopic(ctx context.Context, req CreateTopicRequest, c
 		rt.Configs = append(rt.Configs, c)
 	}
 	kreq.Topics = append(kreq.Topics, rt)
-	resp, err := n.channel.sendRemote(ctx, kreq)
-	if err != nil {
-		return nil, err
-	}
-	created := resp.(*kmsg.CreateTopicsResponse).Topics[0]
-	if err := kerr.ErrorForCode(created.ErrorCode); err != nil {
-		message := err.Error()
-		if created.ErrorMessage != nil {
-			message = *created.ErrorMessage
-		}
-		return nil, errorf(err.(*kerr.Error), "%s", message)
-	}
-	return n.awaitTopic(ctx, created.TopicID)
+	return kreq
 }
 
 // awaitTopic waits until this node has applied the topic's creation.

@@ -31,27 +31,30 @@ const registrationReportEvery = 5 * time.Second
 // retrying what may pass (no controller yet, the previous incarnation's session) until
 // ctx ends.
 func (n *Node) register(ctx context.Context) (int64, error) {
-	req := kmsg.NewPtrBrokerRegistrationRequest()
-	req.BrokerID = n.cfg.NodeID
-	req.ClusterID = n.Image().ClusterID
-	req.IncarnationID = n.incarnation
-	listener := kmsg.NewBrokerRegistrationRequestListener()
-	listener.Name, listener.Host, listener.Port = "PLAINTEXT", n.cfg.Host, uint16(n.cfg.Port)
-	req.Listeners = append(req.Listeners, listener)
-	if n.controller != nil {
-		// Where the controller's Raft reaches this node when it is not a voter.
-		if host, port, err := splitHostPort(string(n.transport.LocalAddr())); err == nil {
-			ctrl := kmsg.NewBrokerRegistrationRequestListener()
-			ctrl.Name, ctrl.Host, ctrl.Port = controllerListenerName, host, uint16(port)
-			req.Listeners = append(req.Listeners, ctrl)
+	build := func() kmsg.Request {
+		req := kmsg.NewPtrBrokerRegistrationRequest()
+		req.BrokerID = n.cfg.NodeID
+		req.ClusterID = n.Image().ClusterID
+		req.IncarnationID = n.incarnation
+		listener := kmsg.NewBrokerRegistrationRequestListener()
+		listener.Name, listener.Host, listener.Port = "PLAINTEXT", n.cfg.Host, uint16(n.cfg.Port)
+		req.Listeners = append(req.Listeners, listener)
+		if n.controller != nil {
+			// Where the controller's Raft reaches this node when it is not a voter.
+			if host, port, err := splitHostPort(string(n.transport.LocalAddr())); err == nil {
+				ctrl := kmsg.NewBrokerRegistrationRequestListener()
+				ctrl.Name, ctrl.Host, ctrl.Port = controllerListenerName, host, uint16(port)
+				req.Listeners = append(req.Listeners, ctrl)
+			}
 		}
-	}
-	if n.cfg.Rack != "" {
-		req.Rack = &n.cfg.Rack
+		if n.cfg.Rack != "" {
+			req.Rack = &n.cfg.Rack
+		}
+		return req
 	}
 	lastReport := time.Now()
 	for {
-		resp, err := n.channel.send(ctx, req)
+		resp, err := n.channel.send(ctx, build)
 		if err == nil {
 			r := resp.(*kmsg.BrokerRegistrationResponse)
 			if err = kerr.ErrorForCode(r.ErrorCode); err == nil {
@@ -73,12 +76,14 @@ func (n *Node) register(ctx context.Context) (int64, error) {
 
 // sendHeartbeat sends one heartbeat for epoch.
 func (n *Node) sendHeartbeat(ctx context.Context, epoch int64, wantShutdown bool) (*kmsg.BrokerHeartbeatResponse, error) {
-	req := kmsg.NewPtrBrokerHeartbeatRequest()
-	req.BrokerID = n.cfg.NodeID
-	req.BrokerEpoch = epoch
-	req.CurrentMetadataOffset = int64(n.Image().Version)
-	req.WantShutdown = wantShutdown
-	resp, err := n.channel.send(ctx, req)
+	resp, err := n.channel.send(ctx, func() kmsg.Request {
+		req := kmsg.NewPtrBrokerHeartbeatRequest()
+		req.BrokerID = n.cfg.NodeID
+		req.BrokerEpoch = epoch
+		req.CurrentMetadataOffset = int64(n.Image().Version)
+		req.WantShutdown = wantShutdown
+		return req
+	})
 	if err != nil {
 		return nil, err
 	}

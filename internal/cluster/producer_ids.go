@@ -15,10 +15,12 @@ import (
 // Errors: BrokerIDNotRegistered, StaleBrokerEpoch (this broker re-registered meanwhile),
 // NotController while no controller answers.
 func (n *Node) AllocateProducerIDs(ctx context.Context) (first int64, count int32, err error) {
-	req := kmsg.NewPtrAllocateProducerIDsRequest()
-	req.BrokerID = n.cfg.NodeID
-	req.BrokerEpoch = n.Image().Brokers[n.cfg.NodeID].Epoch
-	resp, err := n.channel.send(ctx, req)
+	epoch := n.Image().Brokers[n.cfg.NodeID].Epoch
+	resp, err := n.channel.send(ctx, func() kmsg.Request {
+		req := kmsg.NewPtrAllocateProducerIDsRequest()
+		req.BrokerID, req.BrokerEpoch = n.cfg.NodeID, epoch
+		return req
+	})
 	if err != nil {
 		return 0, 0, err
 	}

@@ -110,13 +110,14 @@ func (q *testQuorum) startAfter(delay map[int32]time.Duration, ids ...int32) {
 			q.listen(id)
 			delete(q.stopped, id)
 		}
+		listener := q.listeners[id]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			time.Sleep(delay[id])
 			n, err := Start(Config{
 				NodeID: id, Dir: filepath.Join(q.dir, fmt.Sprint(id)), Host: "127.0.0.1", Port: 9000 + id,
-				Controller: q.listeners[id], Voters: q.voters,
+				Controller: listener, Voters: q.voters,
 				HeartbeatInterval: 50 * time.Millisecond, SessionTimeout: 1500 * time.Millisecond,
 				StartTimeout: 20 * time.Second,
 				Logger:       slog.New(slog.NewTextHandler(testLogWriter{q.t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
