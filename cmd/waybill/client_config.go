@@ -63,6 +63,11 @@ func (c *clientConfig) newClient(extra ...kgo.Opt) (*kgo.Client, error) {
 // whatever fn returns into an error a person can act on. Every admin command goes through
 // it, so connection failures read the same everywhere.
 func (c *clientConfig) runAdmin(cmd *cobra.Command, fn func(ctx context.Context, adm *kadm.Client) error) error {
+	return c.runClients(cmd, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error { return fn(ctx, adm) })
+}
+
+// runClients is runAdmin for commands that also send requests kadm has no call for.
+func (c *clientConfig) runClients(cmd *cobra.Command, fn func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error) error {
 	cl, err := c.newClient()
 	if err != nil {
 		return err
@@ -71,5 +76,5 @@ func (c *clientConfig) runAdmin(cmd *cobra.Command, fn func(ctx context.Context,
 	defer adm.Close()
 	ctx, cancel := context.WithTimeout(cmd.Context(), c.requestTimeout)
 	defer cancel()
-	return c.explain(fn(ctx, adm))
+	return c.explain(fn(ctx, cl, adm))
 }

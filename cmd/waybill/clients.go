@@ -8,7 +8,7 @@ import (
 )
 
 // clientCommands are the rpk-like tools that talk to any Kafka-compatible cluster: topic,
-// produce, consume, group and txn. They share one clientConfig, whose connection flags
+// produce, consume, group, txn and cluster. They share one clientConfig, whose connection flags
 // (--brokers, --client-id, --request-timeout) are persistent on each of them; the client
 // plumbing lives in the client_*.go files.
 func clientCommands() []*cobra.Command {
@@ -19,6 +19,7 @@ func clientCommands() []*cobra.Command {
 		newConsumeCmd(cfg),
 		newGroupCmd(cfg),
 		newTxnCmd(cfg),
+		newClusterCmd(cfg),
 	}
 	for _, cmd := range cmds {
 		cfg.bindFlags(cmd.PersistentFlags())

@@ -20,7 +20,7 @@ func clusterCommands(root *cobra.Command) []*cobra.Command {
 			walk(sub)
 		}
 	}
-	for _, name := range []string{"topic", "produce", "consume", "group", "txn", "bench"} {
+	for _, name := range []string{"topic", "produce", "consume", "group", "txn", "cluster", "bench"} {
 		cmd, _, err := root.Find([]string{name})
 		if err != nil {
 			panic(err)

@@ -27,5 +27,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(clientCommands()...)
 	root.AddCommand(newBenchCmd())
 	root.AddCommand(newLabCmd())
+	root.AddCommand(newDevCmd())
 	return root
 }

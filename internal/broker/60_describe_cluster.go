@@ -1,25 +1,37 @@
 package broker
 
-// DescribeCluster v0-1: brokers, cluster id and controller from the metadata image.
+// DescribeCluster v0-2: brokers, cluster id and controller from the metadata image; the
+// fenced brokers too when v2 asks for them (include_fenced_brokers).
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/server"
 )
 
-func init() { register(kmsg.DescribeCluster, 0, 1, (*Broker).handleDescribeCluster) }
+func init() { register(kmsg.DescribeCluster, 0, 2, (*Broker).handleDescribeCluster) }
 
 func (b *Broker) handleDescribeCluster(r *server.Request) server.Pending {
 	req := r.Msg.(*kmsg.DescribeClusterRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeClusterResponse)
+	if req.Version >= 1 && req.EndpointType != 1 { // KIP-919: only brokers answer here
+		setError(&resp.ErrorCode, &resp.ErrorMessage, kerr.MismatchedEndpointType, "this listener describes brokers (endpoint type 1)")
+		return server.Done(resp)
+	}
 	img := b.meta.Image()
 	resp.ClusterID = img.ClusterID
 	resp.ControllerID = img.ControllerID
 	resp.ClusterAuthorizedOperations = authorizedOperationsUnknown
-	for _, mb := range metadataBrokers(img) {
+	for _, br := range img.SortedBrokers() {
+		if br.Fenced && !req.IncludeFencedBrokers {
+			continue
+		}
 		db := kmsg.NewDescribeClusterResponseBroker()
-		db.NodeID, db.Host, db.Port, db.Rack = mb.NodeID, mb.Host, mb.Port, mb.Rack
+		db.NodeID, db.Host, db.Port, db.IsFenced = br.ID, br.Host, br.Port, br.Fenced
+		if br.Rack != "" {
+			db.Rack = kmsg.StringPtr(br.Rack)
+		}
 		resp.Brokers = append(resp.Brokers, db)
 	}
 	return server.Done(resp)

@@ -149,6 +149,10 @@ func Start(cfg Config) (*Broker, error) {
 	return b, nil
 }
 
+// controlledShutdownTimeout bounds the controlled shutdown; a broker whose controller
+// cannot be reached (the rest of the cluster is down) stops without it.
+const controlledShutdownTimeout = 10 * time.Second
+
 // Addr is the bound Kafka listener address.
 func (b *Broker) Addr() net.Addr { return b.addr }
 
@@ -163,12 +167,20 @@ func (b *Broker) logsDir() string { return filepath.Join(b.cfg.DataDir, "logs") 
 // quorum.
 func (b *Broker) Close() error {
 	b.stopOnce.Do(func() {
+		// A controlled shutdown first, as Kafka's: leadership moves to other in-sync
+		// replicas while this broker still serves, and the controller fences it, so that
+		// its next incarnation registers at once instead of waiting out this session.
+		ctx, cancel := context.WithTimeout(context.Background(), controlledShutdownTimeout)
+		if err := b.meta.ControlledShutdown(ctx); err != nil {
+			b.log.Warn("controlled shutdown incomplete; stopping anyway", "err", err)
+		}
+		cancel()
 		close(b.stop)
 		// The coordinators go first: they answer parked joins and syncs, which would
 		// otherwise hold the connections' drain, and stop writing markers.
 		b.txns.Close()
 		b.groups.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
 		b.srv.Shutdown(ctx)
 		cancel()
 		b.closeControllerServer()

@@ -157,6 +157,8 @@ func responseError(resp kmsg.Response) error {
 		return kerr.ErrorForCode(r.ErrorCode)
 	case *kmsg.AllocateProducerIDsResponse:
 		return kerr.ErrorForCode(r.ErrorCode)
+	case *kmsg.DescribeQuorumResponse:
+		return kerr.ErrorForCode(r.ErrorCode)
 	case *kmsg.CreateTopicsResponse:
 		if len(r.Topics) > 0 {
 			return kerr.ErrorForCode(r.Topics[0].ErrorCode)

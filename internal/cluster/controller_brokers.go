@@ -23,37 +23,82 @@ import (
 // Sessions are the controller's memory, not the log's: a new controller starts every
 // registered broker with a full session, as Kafka's does.
 
-// brokerSessions is when each broker's heartbeats last reached this controller, for
-// one term of leadership.
+// brokerSessions is what this controller heard from each broker during one term of
+// leadership: when its heartbeats last arrived and how far its metadata had got.
 type brokerSessions struct {
 	timeout time.Duration
 	now     func() time.Time
 
 	mu       sync.Mutex
-	contact  map[int32]time.Time
+	brokers  map[int32]*brokerSession
 	shutdown map[int32]int64 // metadata offset at which a controlled shutdown was recorded
 }
 
+// brokerSession is one broker's session as the controller sees it.
+type brokerSession struct {
+	heard        bool // reached this controller in this term; else lastContact is the term's start
+	lastContact  time.Time
+	offset       int64     // the metadata offset its last heartbeat reported; -1 before any
+	lastCaughtUp time.Time // when its offset last reached the controller's
+}
+
 func newBrokerSessions(img *Image, timeout time.Duration, now func() time.Time) *brokerSessions {
-	s := &brokerSessions{timeout: timeout, now: now, contact: map[int32]time.Time{}, shutdown: map[int32]int64{}}
+	s := &brokerSessions{timeout: timeout, now: now, brokers: map[int32]*brokerSession{}, shutdown: map[int32]int64{}}
 	for id := range img.Brokers {
-		s.contact[id] = now()
+		s.brokers[id] = &brokerSession{lastContact: now(), offset: -1}
 	}
 	return s
 }
 
-func (s *brokerSessions) touch(id int32) {
+// touch records that broker id reached the controller: a registration (offset -1) or a
+// heartbeat at its metadata offset, while the controller had applied up to applied.
+func (s *brokerSessions) touch(id int32, offset, applied int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.contact[id] = s.now()
+	b := s.brokers[id]
+	if b == nil {
+		b = &brokerSession{offset: -1}
+		s.brokers[id] = b
+	}
+	b.heard, b.lastContact = true, s.now()
+	if offset >= 0 {
+		b.offset = offset
+		if offset >= applied {
+			b.lastCaughtUp = b.lastContact
+		}
+	}
 }
 
 // alive reports whether broker id heartbeated within the session timeout.
 func (s *brokerSessions) alive(id int32) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	last, ok := s.contact[id]
-	return ok && s.now().Sub(last) < s.timeout
+	b, ok := s.brokers[id]
+	return ok && s.now().Sub(b.lastContact) < s.timeout
+}
+
+// heardFrom reports whether broker id reached this controller, in this term, within the
+// session timeout. A broker this term has not heard from yet still has its session (the
+// term's grace), but does not hold its id against a new incarnation: after a whole
+// cluster restarts, nodes that could not finish a controlled shutdown come back at once
+// instead of waiting out sessions nobody is using. A live old incarnation heartbeats
+// within broker.heartbeat.interval.ms, and holds its id from then on.
+func (s *brokerSessions) heardFrom(id int32) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.brokers[id]
+	return ok && b.heard && s.now().Sub(b.lastContact) < s.timeout
+}
+
+// session is a copy of broker id's session; ok is false for a broker not heard of.
+func (s *brokerSessions) session(id int32) (brokerSession, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.brokers[id]
+	if !ok {
+		return brokerSession{}, false
+	}
+	return *b, true
 }
 
 // HandleBrokerRegistration answers a BrokerRegistration on the controller. Errors:
@@ -91,7 +136,7 @@ func (n *Node) registerIncarnation(ctx context.Context, req *kmsg.BrokerRegistra
 		// This process's own broker is the one incarnation of its id that can be alive:
 		// the earlier one died with the process this controller replaced.
 		ours := req.BrokerID == n.cfg.NodeID && UUID(req.IncarnationID) == n.incarnation
-		if !b.Fenced && !ours && sessions.alive(b.ID) {
+		if !b.Fenced && !ours && sessions.heardFrom(b.ID) {
 			return 0, errorf(kerr.DuplicateBrokerRegistration, "broker %d is registered by another incarnation whose session has not expired", b.ID)
 		}
 	}
@@ -107,7 +152,7 @@ func (n *Node) registerIncarnation(ctx context.Context, req *kmsg.BrokerRegistra
 	if err != nil {
 		return 0, err
 	}
-	sessions.touch(req.BrokerID)
+	sessions.touch(req.BrokerID, -1, 0)
 	n.logger.Info("broker registered", "broker", req.BrokerID, "epoch", result.brokerEpoch, "host", host, "port", port)
 	return result.brokerEpoch, nil
 }
@@ -179,7 +224,7 @@ func (n *Node) heartbeat(ctx context.Context, req *kmsg.BrokerHeartbeatRequest, 
 	if err != nil {
 		return err
 	}
-	sessions.touch(b.ID)
+	sessions.touch(b.ID, req.CurrentMetadataOffset, int64(n.raft.AppliedIndex()))
 	resp.IsCaughtUp = req.CurrentMetadataOffset >= b.Epoch
 	switch {
 	case req.WantShutdown:
@@ -205,13 +250,17 @@ func (n *Node) shutDownBroker(ctx context.Context, sessions *brokerSessions, b B
 		if _, err := n.propose(ctx, command{ControlledShutdown: &controlledShutdownCmd{ID: b.ID, Epoch: b.Epoch}}); err != nil {
 			return err
 		}
-		sessions.mu.Lock()
-		sessions.shutdown[b.ID] = int64(n.Image().Version)
-		sessions.mu.Unlock()
 		n.logger.Info("controlled shutdown started", "broker", b.ID)
 	}
+	// The broker may stop once its metadata has the leadership changes. A controller
+	// elected during the shutdown does not know when they were recorded, only that they
+	// are in what it has applied.
 	sessions.mu.Lock()
 	at, started := sessions.shutdown[b.ID]
+	if !started {
+		at, started = int64(n.Image().Version), true
+		sessions.shutdown[b.ID] = at
+	}
 	sessions.mu.Unlock()
 	if b.Fenced || (started && offset >= at) {
 		resp.ShouldShutdown = true

@@ -23,6 +23,10 @@ import (
 // heartbeat while the node starts or stops, when it is waiting for an answer.
 const lifecycleRetryBackoff = 50 * time.Millisecond
 
+// leaderlessShutdownWait is how long a controlled shutdown waits for a quorum with no
+// leader to elect one: a few election timeouts.
+const leaderlessShutdownWait = 3 * time.Second
+
 // registrationReportEvery spaces the log lines of a broker still waiting for a
 // controller, so that whoever started it sees why it is not up yet.
 const registrationReportEvery = 5 * time.Second
@@ -80,7 +84,9 @@ func (n *Node) sendHeartbeat(ctx context.Context, epoch int64, wantShutdown bool
 		req := kmsg.NewPtrBrokerHeartbeatRequest()
 		req.BrokerID = n.cfg.NodeID
 		req.BrokerEpoch = epoch
-		req.CurrentMetadataOffset = int64(n.Image().Version)
+		// Everything applied, metadata commands or not, so that the controller can tell
+		// how far behind this broker's log is.
+		req.CurrentMetadataOffset = int64(n.raft.AppliedIndex())
 		req.WantShutdown = wantShutdown
 		return req
 	})
@@ -91,8 +97,9 @@ func (n *Node) sendHeartbeat(ctx context.Context, epoch int64, wantShutdown bool
 	return r, kerr.ErrorForCode(r.ErrorCode)
 }
 
-// heartbeatUntil heartbeats every backoff until done accepts an answer or ctx ends.
-func (n *Node) heartbeatUntil(ctx context.Context, epoch int64, wantShutdown bool, done func(*kmsg.BrokerHeartbeatResponse) bool) error {
+// heartbeatUntil heartbeats every backoff until done accepts an answer, ctx ends, or
+// giveUp (when not nil) returns an error.
+func (n *Node) heartbeatUntil(ctx context.Context, epoch int64, wantShutdown bool, done func(*kmsg.BrokerHeartbeatResponse) bool, giveUp func() error) error {
 	for {
 		r, err := n.sendHeartbeat(ctx, epoch, wantShutdown)
 		switch {
@@ -101,9 +108,34 @@ func (n *Node) heartbeatUntil(ctx context.Context, epoch int64, wantShutdown boo
 		case err != nil && !retriableLifecycleError(err):
 			return err
 		}
+		if giveUp != nil {
+			if err := giveUp(); err != nil {
+				return err
+			}
+		}
 		if err := sleepCtx(ctx, lifecycleRetryBackoff); err != nil {
 			return err
 		}
+	}
+}
+
+// leaderlessFor returns a giveUp for heartbeatUntil that ends the wait once the quorum
+// has had no leader for d: when the rest of a cluster is stopping too, no controller
+// will answer, and waiting out the whole deadline helps nobody.
+func (n *Node) leaderlessFor(d time.Duration) func() error {
+	var since time.Time
+	return func() error {
+		if addr, _ := n.raft.LeaderWithID(); addr != "" {
+			since = time.Time{}
+			return nil
+		}
+		if since.IsZero() {
+			since = time.Now()
+		}
+		if time.Since(since) >= d {
+			return errorf(kerr.NotController, "the metadata quorum has had no leader for %v", d)
+		}
+		return nil
 	}
 }
 
@@ -144,7 +176,8 @@ func (n *Node) ControlledShutdown(ctx context.Context) error {
 	if epoch == 0 {
 		return nil // never registered
 	}
-	err := n.heartbeatUntil(ctx, epoch, true, func(r *kmsg.BrokerHeartbeatResponse) bool { return r.ShouldShutdown })
+	shutDown := func(r *kmsg.BrokerHeartbeatResponse) bool { return r.ShouldShutdown }
+	err := n.heartbeatUntil(ctx, epoch, true, shutDown, n.leaderlessFor(leaderlessShutdownWait))
 	if err != nil {
 		return fmt.Errorf("cluster: controlled shutdown of broker %d: %w", n.cfg.NodeID, err)
 	}

@@ -214,3 +214,26 @@ func TestControlledShutdownAndRestartOfThisNode(t *testing.T) {
 		t.Fatalf("after the restart: broker %+v, partition %+v (was %+v)", n.Image().Brokers[1], p, first)
 	}
 }
+
+// A new controller gives every broker a full session before fencing it, but an id it
+// has not heard from in its term does not block a new incarnation of that id.
+func TestSessionsOfANewTerm(t *testing.T) {
+	img := threeBrokers(t)
+	now := time.Unix(1000, 0)
+	clock := func() time.Time { return now }
+	s := newBrokerSessions(img, time.Second, clock)
+	if !s.alive(1) || s.heardFrom(1) {
+		t.Fatalf("at the term's start: alive %v, heard from %v; want alive, not heard from", s.alive(1), s.heardFrom(1))
+	}
+	s.touch(1, 5, 5)
+	if !s.heardFrom(1) {
+		t.Fatal("not heard from after a heartbeat")
+	}
+	now = now.Add(time.Second)
+	if s.alive(1) || s.heardFrom(1) || s.alive(2) {
+		t.Fatal("sessions outlive their timeout")
+	}
+	if b, _ := s.session(1); b.offset != 5 || !b.lastCaughtUp.Equal(time.Unix(1000, 0)) {
+		t.Fatalf("session of broker 1: %+v", b)
+	}
+}

@@ -401,7 +401,7 @@ func (n *Node) joinAsBroker(ctx context.Context) error {
 		return fmt.Errorf("registering: %w", err)
 	}
 	unfenced := func(r *kmsg.BrokerHeartbeatResponse) bool { return !r.IsFenced }
-	if err := n.heartbeatUntil(ctx, epoch, false, unfenced); err != nil {
+	if err := n.heartbeatUntil(ctx, epoch, false, unfenced, nil); err != nil {
 		return fmt.Errorf("waiting to be unfenced (epoch %d): %w", epoch, err)
 	}
 	n.epoch.Store(epoch)

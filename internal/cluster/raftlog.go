@@ -33,13 +33,21 @@ var routineWarnings = map[string]bool{
 	"failed to get previous log":                   true, // first start, empty log
 }
 
+// unreachablePeer are the ERRORs raft repeats, every few hundred milliseconds, while a
+// peer is down. The controller fences that broker and says so once; these go to DEBUG.
+var unreachablePeer = map[string]bool{
+	"failed to heartbeat to":         true,
+	"failed to appendEntries to":     true,
+	"failed to make requestVote RPC": true,
+}
+
 func (l *raftLogger) slogLevel(level hclog.Level, msg string) slog.Level {
 	switch {
 	case level <= hclog.Debug:
 		return slog.LevelDebug - 4 // below DEBUG: raft's own debug output is very chatty
 	case level == hclog.Info:
 		return slog.LevelDebug
-	case level == hclog.Warn && routineWarnings[msg]:
+	case level == hclog.Warn && routineWarnings[msg], unreachablePeer[msg]:
 		return slog.LevelDebug
 	case level == hclog.Warn:
 		return slog.LevelWarn
