@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -21,7 +20,7 @@ type controllerChannel struct {
 	n *Node
 
 	mu      sync.Mutex
-	clients map[int32]*kgo.Client // by voter id, created on first use
+	clients map[int32]*rpcClient // by voter id, created on first use
 }
 
 // controllerAttemptTimeout bounds one request to one voter, so that a voter that does
@@ -29,7 +28,7 @@ type controllerChannel struct {
 const controllerAttemptTimeout = 2 * time.Second
 
 func newControllerChannel(n *Node) *controllerChannel {
-	return &controllerChannel{n: n, clients: map[int32]*kgo.Client{}}
+	return &controllerChannel{n: n, clients: map[int32]*rpcClient{}}
 }
 
 // send carries a request to the controller. build makes the request, afresh for every
@@ -93,48 +92,21 @@ func (c *controllerChannel) candidates() []Voter {
 }
 
 func (c *controllerChannel) remote(ctx context.Context, v Voter, req kmsg.Request) (kmsg.Response, error) {
-	cl, err := c.client(v)
-	if err != nil {
-		return nil, err
-	}
-	seeds := cl.SeedBrokers()
-	if len(seeds) == 0 {
-		return nil, fmt.Errorf("no seed broker for voter %d", v.ID)
-	}
-	return seeds[0].Request(ctx, req)
-}
-
-// client is a franz-go client whose one seed is the voter's controller listener, dialed
-// with the Kafka tag.
-func (c *controllerChannel) client(v Voter) (*kgo.Client, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cl := c.clients[v.ID]; cl != nil {
-		return cl, nil
+	cl := c.clients[v.ID]
+	if cl == nil {
+		cl = &rpcClient{addr: v.RaftAddr, clientID: fmt.Sprintf("waybill-broker-%d", c.n.cfg.NodeID)}
+		c.clients[v.ID] = cl
 	}
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(v.RaftAddr),
-		kgo.ClientID(fmt.Sprintf("waybill-broker-%d", c.n.cfg.NodeID)),
-		kgo.Dialer(func(ctx context.Context, _, host string) (net.Conn, error) {
-			timeout := 5 * time.Second
-			if deadline, ok := ctx.Deadline(); ok {
-				timeout = max(time.Until(deadline), time.Millisecond)
-			}
-			return DialController(host, timeout)
-		}),
-	)
-	if err != nil {
-		return nil, err
-	}
-	c.clients[v.ID] = cl
-	return cl, nil
+	c.mu.Unlock()
+	return cl.request(ctx, req)
 }
 
 func (c *controllerChannel) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for id, cl := range c.clients {
-		cl.Close()
+		cl.close()
 		delete(c.clients, id)
 	}
 }
