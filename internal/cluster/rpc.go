@@ -134,8 +134,18 @@ func (rc *rpcConn) roundTrip(ctx context.Context, req kmsg.Request) (kmsg.Respon
 	if _, err := io.ReadFull(rc.conn, frame); err != nil {
 		return nil, err
 	}
-	if corr := int32(binary.BigEndian.Uint32(frame)); corr != rc.corr {
-		return nil, fmt.Errorf("response to request %d, expected %d", corr, rc.corr)
+	return decodeResponse(frame, req, rc.corr)
+}
+
+// decodeResponse decodes a response frame (what follows the size) to req, sent with
+// correlation id corr. The frame comes from another node: anything malformed is an
+// error, never a panic.
+func decodeResponse(frame []byte, req kmsg.Request, corr int32) (kmsg.Response, error) {
+	if len(frame) < 4 {
+		return nil, fmt.Errorf("response frame of %d bytes", len(frame))
+	}
+	if got := int32(binary.BigEndian.Uint32(frame)); got != corr {
+		return nil, fmt.Errorf("response to request %d, expected %d", got, corr)
 	}
 	body := frame[4:]
 	resp := req.ResponseKind()
