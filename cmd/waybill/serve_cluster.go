@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -57,7 +58,7 @@ func parseQuorum(s string) ([]cluster.Voter, error) {
 		if err != nil || id < 0 {
 			return nil, fmt.Errorf("controller quorum entry %q: %q is not a node id", entry, idStr)
 		}
-		if _, port, err := splitPort(addr); err != nil || port == 0 {
+		if _, port, err := net.SplitHostPort(addr); err != nil || !validPort(port) {
 			return nil, fmt.Errorf("controller quorum entry %q: %q is not host:port", entry, addr)
 		}
 		if seen[int32(id)] {
@@ -72,16 +73,11 @@ func parseQuorum(s string) ([]cluster.Voter, error) {
 	return voters, nil
 }
 
-func splitPort(addr string) (string, int, error) {
-	i := strings.LastIndex(addr, ":")
-	if i < 0 {
-		return "", 0, fmt.Errorf("no port")
-	}
-	port, err := strconv.Atoi(addr[i+1:])
-	if err != nil || port < 0 || port > 65535 {
-		return "", 0, fmt.Errorf("bad port")
-	}
-	return addr[:i], port, nil
+// validPort reports whether port names a port a node can listen at (not 0, which
+// would pick one the other nodes cannot know).
+func validPort(port string) bool {
+	p, err := strconv.Atoi(port)
+	return err == nil && p > 0 && p <= 65535
 }
 
 // clusterPlacement checks that the flags describe a node that can join its quorum.

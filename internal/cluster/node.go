@@ -143,6 +143,7 @@ func Start(cfg Config) (*Node, error) {
 		incarnation:    randomUUID(),
 		stopHeartbeats: make(chan struct{}),
 		heartbeatsDone: make(chan struct{}),
+		controller:     cfg.Controller, // ours to close from here on, whatever happens
 	}
 	n.channel = newControllerChannel(n)
 	if err := n.openRaft(); err != nil {
@@ -177,13 +178,7 @@ func (cfg *Config) fillDefaults() error {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.StartTimeout <= 0 {
-		cfg.StartTimeout = defaultStartTimeout
-		if len(cfg.Voters) > 1 || (len(cfg.Voters) == 1 && cfg.Voters[0].ID != cfg.NodeID) {
-			// The other nodes may be started by hand, one after another.
-			cfg.StartTimeout = defaultClusterStartTimeout
-		}
-	}
+
 	if cfg.ProposeTimeout <= 0 {
 		cfg.ProposeTimeout = defaultProposeTimeout
 	}
@@ -199,8 +194,16 @@ func (cfg *Config) fillDefaults() error {
 	if len(cfg.Voters) == 0 {
 		cfg.Voters = []Voter{{ID: cfg.NodeID, RaftAddr: cfg.RaftAddr}}
 	}
-	if (len(cfg.Voters) > 1 || cfg.Voters[0].ID != cfg.NodeID) && cfg.RaftAddr == "" && cfg.Controller == nil {
+	alone := len(cfg.Voters) == 1 && cfg.Voters[0].ID == cfg.NodeID
+	if !alone && cfg.RaftAddr == "" && cfg.Controller == nil {
 		return errors.New("cluster: a node of a quorum of several needs a controller listener (RaftAddr)")
+	}
+	if cfg.StartTimeout <= 0 {
+		cfg.StartTimeout = defaultStartTimeout
+		if !alone {
+			// The other nodes may be started by hand, one after another.
+			cfg.StartTimeout = defaultClusterStartTimeout
+		}
 	}
 	return nil
 }
@@ -276,16 +279,15 @@ func (n *Node) newTransport(rlog *raftLogger) (raft.Transport, error) {
 		_, t := raft.NewInmemTransport(raft.ServerAddress("inmem-" + strconv.Itoa(int(n.cfg.NodeID))))
 		return t, nil
 	}
-	l := n.cfg.Controller
-	if l == nil {
-		var err error
-		if l, err = ListenController(n.cfg.RaftAddr, n.logger); err != nil {
+	if n.controller == nil {
+		l, err := ListenController(n.cfg.RaftAddr, n.logger)
+		if err != nil {
 			return nil, err
 		}
+		n.controller = l
 	}
-	n.controller = l
 	return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream:  raftStream{l.raft},
+		Stream:  raftStream{n.controller.raft},
 		MaxPool: 3,
 		Timeout: 10 * time.Second,
 		Logger:  rlog,
@@ -464,8 +466,6 @@ func (n *Node) closeStores() {
 	}
 	if n.controller != nil {
 		_ = n.controller.Close()
-	} else if n.cfg.Controller != nil {
-		_ = n.cfg.Controller.Close() // Start failed before taking it over
 	}
 	if n.store != nil {
 		if err := n.store.Close(); err != nil && n.closeErr == nil {
