@@ -9,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/waybill/waybill/internal/peer"
 )
 
 // controllerChannel carries controller API requests (BrokerRegistration,
@@ -20,7 +22,7 @@ type controllerChannel struct {
 	n *Node
 
 	mu      sync.Mutex
-	clients map[int32]*rpcClient // by voter id, created on first use
+	clients map[int32]*peer.Client // by voter id, created on first use
 }
 
 // controllerAttemptTimeout bounds one request to one voter, so that a voter that does
@@ -28,7 +30,7 @@ type controllerChannel struct {
 const controllerAttemptTimeout = 2 * time.Second
 
 func newControllerChannel(n *Node) *controllerChannel {
-	return &controllerChannel{n: n, clients: map[int32]*rpcClient{}}
+	return &controllerChannel{n: n, clients: map[int32]*peer.Client{}}
 }
 
 // send carries a request to the controller. build makes the request, afresh for every
@@ -95,18 +97,18 @@ func (c *controllerChannel) remote(ctx context.Context, v Voter, req kmsg.Reques
 	c.mu.Lock()
 	cl := c.clients[v.ID]
 	if cl == nil {
-		cl = &rpcClient{addr: v.RaftAddr, clientID: fmt.Sprintf("waybill-broker-%d", c.n.cfg.NodeID)}
+		cl = peer.New(v.RaftAddr, fmt.Sprintf("waybill-broker-%d", c.n.cfg.NodeID), DialController)
 		c.clients[v.ID] = cl
 	}
 	c.mu.Unlock()
-	return cl.request(ctx, req)
+	return cl.Request(ctx, req)
 }
 
 func (c *controllerChannel) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for id, cl := range c.clients {
-		cl.close()
+		cl.Close()
 		delete(c.clients, id)
 	}
 }

@@ -1,4 +1,4 @@
-package cluster
+package peer
 
 import (
 	"encoding/binary"
@@ -7,7 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// FuzzDecodeResponse feeds arbitrary response frames to the controller client's
+// FuzzDecodeResponse feeds arbitrary response frames to the peer client's
 // decoder, for every request kind it sends: errors are fine, panics are not.
 func FuzzDecodeResponse(f *testing.F) {
 	heartbeat := kmsg.NewPtrBrokerHeartbeatResponse()
@@ -34,6 +34,6 @@ func FuzzDecodeResponse(f *testing.F) {
 			req = kmsg.NewPtrCreateTopicsRequest()
 		}
 		req.SetVersion(max(0, min(version, req.MaxVersion())))
-		_, _ = decodeResponse(frame, req, 7)
+		_, _ = DecodeResponse(frame, req, 7)
 	})
 }
