@@ -5,9 +5,14 @@ package broker
 // fsync) is left to the Pending, so a pipelined producer keeps its batches in sequence
 // while many of them share one fsync.
 //
-// acks=0 sends no response (a failure closes the connection). acks=1 and acks=all are answered once the batch is fsynced
-// (unless waybill.durable.acks=false); acks=all is refused with NOT_ENOUGH_REPLICAS when
-// the ISR is smaller than min.insync.replicas.
+// acks=0 sends no response (a failure closes the connection). acks=1 is answered once
+// the leader's own copy is fsynced (unless waybill.durable.acks=false): the followers may
+// not have it yet, which is what acks=1 promises. acks=all is refused with
+// NOT_ENOUGH_REPLICAS when the ISR is smaller than min.insync.replicas, and answered once
+// the high watermark covers the batch: every in-sync replica has it (fsynced, with
+// durable acks). An ISR that shrinks below min.insync.replicas meanwhile answers
+// NOT_ENOUGH_REPLICAS_AFTER_APPEND, a leader change NOT_LEADER_OR_FOLLOWER, the request's
+// timeout REQUEST_TIMED_OUT: the batch may or may not survive.
 //
 // Each batch is checked as Kafka's LogValidator does: framing by records.Validate, then
 // the topic's record rules (keys on compacted topics, CreateTime bounds) and its
@@ -27,11 +32,13 @@ import (
 
 func init() { register(kmsg.Produce, 3, 11, (*Broker).handleProduce) }
 
-// produceWait is an appended batch whose acknowledgement waits for durability.
+// produceWait is an appended batch whose acknowledgement waits for durability, or, under
+// acks=all, for the in-sync replicas.
 type produceWait struct {
-	p   *partition.Partition
-	end int64
-	out *kmsg.ProduceResponseTopicPartition
+	p     *partition.Partition
+	end   int64
+	epoch int32 // the leadership the batch was appended under
+	out   *kmsg.ProduceResponseTopicPartition
 }
 
 func (b *Broker) handleProduce(r *server.Request) server.Pending {
@@ -51,11 +58,12 @@ func (b *Broker) handleProduce(r *server.Request) server.Pending {
 			out := &rt.Partitions[j]
 			*out = kmsg.NewProduceResponseTopicPartition()
 			out.Partition = tp.Partition
-			p, end, code := b.appendProduced(t.Topic, tp.Partition, tp.Records, req, out)
+			w, code := b.appendProduced(t.Topic, tp.Partition, tp.Records, req, out)
 			out.ErrorCode = code
 			failed = failed || code != 0
 			if code == 0 && req.Acks != 0 {
-				waits = append(waits, produceWait{p: p, end: end, out: out})
+				w.out = out
+				waits = append(waits, w)
 			}
 		}
 	}
@@ -82,7 +90,11 @@ func (b *Broker) handleProduce(r *server.Request) server.Pending {
 		ctx, cancel := context.WithTimeout(r.Conn.Done, timeout)
 		defer cancel()
 		for _, w := range waits {
-			if err := w.p.WaitDurable(ctx, w.end); err != nil {
+			wait := w.p.WaitDurable
+			if req.Acks == -1 {
+				wait = func(ctx context.Context, end int64) error { return w.p.WaitReplicated(ctx, end, w.epoch) }
+			}
+			if err := wait(ctx, w.end); err != nil {
 				w.out.ErrorCode = errorCode(err)
 				w.out.BaseOffset = -1
 			}
@@ -91,19 +103,19 @@ func (b *Broker) handleProduce(r *server.Request) server.Pending {
 	}
 }
 
-// appendProduced validates and appends one partition's batch, filling out. It returns the
-// partition and the end offset to wait for when the append succeeded.
+// appendProduced validates and appends one partition's batch, filling out. It returns
+// what to wait for when the append succeeded.
 func (b *Broker) appendProduced(topic string, index int32, batch []byte, req *kmsg.ProduceRequest,
-	out *kmsg.ProduceResponseTopicPartition) (*partition.Partition, int64, int16) {
+	out *kmsg.ProduceResponseTopicPartition) (produceWait, int16) {
 	led, code, pm := b.replicas.led(topic, index)
 	if code != 0 {
 		if req.Version >= 10 { // KIP-951
 			out.CurrentLeader.LeaderID, out.CurrentLeader.LeaderEpoch = pm.Leader, pm.LeaderEpoch
 		}
-		return nil, 0, code
+		return produceWait{}, code
 	}
 	if led.meta.Internal {
-		return nil, 0, kerr.InvalidTopicException.Code
+		return produceWait{}, kerr.InvalidTopicException.Code
 	}
 	p, tc := led.Partition, led.cfg
 	rules := recordRules(topic, index, tc, time.Now())
@@ -114,24 +126,24 @@ func (b *Broker) appendProduced(topic string, index int32, batch []byte, req *km
 	})
 	if err != nil {
 		b.log.Debug("rejected produce batch", "topic", topic, "partition", index, "err", err)
-		return nil, 0, produceRejection(allRecordErrors(batch, h, err, rules), out)
+		return produceWait{}, produceRejection(allRecordErrors(batch, h, err, rules), out)
 	}
 	var guard *partition.Guard
 	if h.IsTransactional() {
 		g := p.Guard(h.ProducerID) // before verifying, so a marker in between voids it
 		if code := b.verifyTransactional(req.TransactionID, h, topic, index); code != 0 {
-			return nil, 0, code
+			return produceWait{}, code
 		}
 		guard = &g
 	}
 	if req.Acks == -1 && int(tc.MinInsyncReplicas) > len(pm.ISR) {
-		return nil, 0, kerr.NotEnoughReplicas.Code
+		return produceWait{}, kerr.NotEnoughReplicas.Code
 	}
 	// Timestamps and compression.type last, as Kafka's LogValidator runs just before
 	// the append: a recompressed batch is a new slice, which Append then owns.
 	if batch, h, err = conformBatch(batch, h, tc, rules); err != nil {
 		b.log.Debug("rejected produce batch", "topic", topic, "partition", index, "err", err)
-		return nil, 0, produceRejection(err, out)
+		return produceWait{}, produceRejection(err, out)
 	}
 	var res partition.AppendResult
 	if guard != nil {
@@ -140,13 +152,13 @@ func (b *Broker) appendProduced(topic string, index int32, batch []byte, req *km
 		res, err = p.Append(batch, h)
 	}
 	if err != nil {
-		return nil, 0, errorCode(err)
+		return produceWait{}, errorCode(err)
 	}
 	out.BaseOffset = res.BaseOffset
 	out.LogAppendTime = res.LogAppendTime
 	out.LogStartOffset = p.Log().StartOffset()
 	b.metrics.producedBytes.Add(float64(len(batch)))
-	return p, res.LastOffset + 1, 0
+	return produceWait{p: p, end: res.LastOffset + 1, epoch: res.LeaderEpoch}, 0
 }
 
 // produceError answers every partition of the request with code.

@@ -8,7 +8,8 @@ package broker
 // Record data never passes through user space: each partition's Records field holds a
 // placeholder that the server replaces with the log's file ranges (sendfile).
 // read_committed reads stop at the last stable offset and list the aborted transactions
-// in the range returned, which clients use to drop aborted records.
+// in the range returned, which clients use to drop aborted records. A follower's fetch
+// (with a replica id) reads up to the log end: see fetch_replica.go.
 
 import (
 	"reflect"
@@ -102,13 +103,24 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) (server.Reply, int64, []<-cha
 				rt.Partitions = append(rt.Partitions, rp)
 				continue
 			}
-			waitOn = append(waitOn, p.Changed())
 			limit := min(int64(fp.PartitionMaxBytes), budget)
-			c, err := readPartition(p, req.IsolationLevel, fp.FetchOffset, int(max(limit, 1)), &rp)
+			var c *wlog.Chunks
+			var err error
+			if replica, brokerEpoch := fetchingReplica(req); replica >= 0 {
+				var urgent bool
+				c, urgent, err = b.readForFollower(led, name, replica, brokerEpoch, fp, int(max(limit, 1)), &rp)
+				errored = errored || urgent
+				waitOn = append(waitOn, p.Grown())
+			} else {
+				waitOn = append(waitOn, p.Changed())
+				c, err = readForConsumer(p, req.IsolationLevel, fp, int(max(limit, 1)), &rp)
+				errored = errored || c == nil
+			}
 			switch {
 			case err != nil:
 				rp.ErrorCode = errorCode(err)
 				errored = true
+			case c == nil: // a follower's diverging epoch: no data
 			case int64(c.Size) == 0:
 				c.Release()
 			case total > 0 && int64(c.Size) > limit:
@@ -163,6 +175,22 @@ func waitForAny(done, draining <-chan struct{}, chans []<-chan struct{}, d time.
 	}
 	chosen, _, _ := reflect.Select(cases)
 	return chosen > 1
+}
+
+// readForConsumer checks a consumer's view of the leader epoch (KIP-320: a stale one is
+// FENCED_LEADER_EPOCH, a newer one UNKNOWN_LEADER_EPOCH, a last fetched epoch that
+// diverges gets the diverging epoch and no data), then reads.
+func readForConsumer(p *partition.Partition, isolation int8, fp kmsg.FetchRequestTopicPartition,
+	maxBytes int, rp *kmsg.FetchResponseTopicPartition) (*wlog.Chunks, error) {
+	if err := p.CheckLeaderEpoch(fp.CurrentLeaderEpoch); err != nil {
+		return nil, err
+	}
+	if diverging, epoch, end := p.Diverging(fp.LastFetchedEpoch, fp.FetchOffset); diverging {
+		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = p.HighWatermark(), p.LastStableOffset(), p.Log().StartOffset()
+		rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset = epoch, min(end, p.HighWatermark())
+		return nil, nil
+	}
+	return readPartition(p, isolation, fp.FetchOffset, maxBytes, rp)
 }
 
 // readPartition reads one partition for a fetch, filling the offsets of rp: up to the

@@ -53,14 +53,7 @@ func (b *Broker) handleListOffsets(r *server.Request) server.Pending {
 // something we do not yet (UNKNOWN_LEADER_EPOCH); one with an older epoch is stale
 // (FENCED_LEADER_EPOCH). -1 means the client did not say.
 func checkLeaderEpoch(p *partition.Partition, clientEpoch int32) int16 {
-	switch {
-	case clientEpoch < 0 || clientEpoch == p.LeaderEpoch():
-		return 0
-	case clientEpoch > p.LeaderEpoch():
-		return kerr.UnknownLeaderEpoch.Code
-	default:
-		return kerr.FencedLeaderEpoch.Code
-	}
+	return errorCode(p.CheckLeaderEpoch(clientEpoch))
 }
 
 func listOffset(p *partition.Partition, ts int64, isolation int8) (offset, timestamp int64, code int16) {

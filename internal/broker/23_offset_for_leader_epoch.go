@@ -1,9 +1,9 @@
 package broker
 
 // OffsetForLeaderEpoch v2-4 (KIP-101/279): the end offset of the requested leader epoch
-// on this replica. A single node has led every partition since epoch 0 without a change of
-// leader, so any epoch up to the current one ends at the log end offset; the leader-epoch
-// cache that replication needs replaces this when followers arrive.
+// on the leader, from its leader-epoch cache: the largest epoch at or below the one asked
+// for, and where the next one began (the log end for the newest). Consumers (replica id
+// -1) are answered no further than the high watermark, which is all they may read.
 
 import (
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -30,14 +30,10 @@ func (b *Broker) handleOffsetForLeaderEpoch(r *server.Request) server.Pending {
 				rp.ErrorCode = code
 			case checkLeaderEpoch(p, op.CurrentLeaderEpoch) != 0:
 				rp.ErrorCode = checkLeaderEpoch(p, op.CurrentLeaderEpoch)
-			case op.LeaderEpoch > p.LeaderEpoch():
-				// An epoch we never had: UNDEFINED (-1/-1), as Kafka answers.
 			default:
-				rp.LeaderEpoch = p.LeaderEpoch()
-				if req.ReplicaID < 0 { // consumers are bounded by what they may read
-					rp.EndOffset = p.HighWatermark()
-				} else {
-					rp.EndOffset = p.Log().EndOffset()
+				rp.LeaderEpoch, rp.EndOffset = p.EndOffsetForEpoch(op.LeaderEpoch)
+				if req.ReplicaID < 0 && rp.EndOffset >= 0 {
+					rp.EndOffset = min(rp.EndOffset, p.HighWatermark())
 				}
 			}
 			rt.Partitions = append(rt.Partitions, rp)

@@ -21,6 +21,7 @@ import (
 	"github.com/waybill/waybill/internal/group"
 	wlog "github.com/waybill/waybill/internal/log"
 	"github.com/waybill/waybill/internal/partition"
+	"github.com/waybill/waybill/internal/replication"
 	"github.com/waybill/waybill/internal/server"
 	"github.com/waybill/waybill/internal/txn"
 	"github.com/waybill/waybill/internal/vfs"
@@ -59,6 +60,7 @@ type Broker struct {
 	log      *slog.Logger
 	meta     *cluster.Node
 	replicas *replicas
+	fetchers *replication.Manager // the follower side of replication
 	groups   *group.Coordinator
 	txns     *txn.Coordinator
 	srv      *server.Server
@@ -131,6 +133,7 @@ func Start(cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("starting metadata quorum: %w", err)
 	}
 	b.controller.Store(b.meta)
+	b.fetchers = replication.New(b.replicationConfig())
 	b.meta.Watch(func(prev, next *cluster.Image) {
 		b.replicas.apply(next)
 		b.groups.TopicsDeleted(deletedTopics(prev, next))
@@ -141,8 +144,9 @@ func Start(cfg Config) (*Broker, error) {
 			b.log.Error("listener stopped", "err", err)
 		}
 	}()
-	b.bg.Add(1)
+	b.bg.Add(2)
 	go b.maintain()
+	go b.expireISR()
 	b.log.Info("broker started", "node_id", cfg.NodeID, "listen", addr.String(),
 		"advertise", net.JoinHostPort(host, strconv.Itoa(int(port))), "data_dir", cfg.DataDir,
 		"cluster_id", b.meta.Image().ClusterID)
@@ -185,6 +189,7 @@ func (b *Broker) Close() error {
 		cancel()
 		b.closeControllerServer()
 		b.bg.Wait()
+		b.fetchers.Close()
 		b.replicas.closeAll()
 		if err := b.meta.Close(); err != nil {
 			b.log.Error("closing metadata quorum", "err", err)

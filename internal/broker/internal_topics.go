@@ -14,7 +14,7 @@ import (
 
 // internalTopic is where a coordinator keeps its state: __consumer_offsets for groups,
 // __transaction_state for transactions. Appends go through the partition like produced
-// batches and return once durable; replays read a partition from its start.
+// batches and return once every in-sync replica has them, as acks=all; replays read a partition from its start.
 type internalTopic struct {
 	b    *Broker
 	name string
@@ -56,7 +56,7 @@ func (t internalTopic) append(ctx context.Context, index int32, recs []records.R
 	if err != nil {
 		return err
 	}
-	return p.WaitDurable(ctx, res.LastOffset+1)
+	return p.WaitReplicated(ctx, res.LastOffset+1, res.LeaderEpoch)
 }
 
 // replay calls fn with every record of the partition in order, with its batch header;

@@ -74,16 +74,22 @@ func (s txnStore) Replay(index int32, fn func(txn.Record) error) error {
 	})
 }
 
-// onPartitionOpened starts loading coordinator state when a coordinator partition opens.
-// It runs under the replicas lock, so the load (which reads the replica) runs apart.
-func (b *Broker) onPartitionOpened(mt *cluster.Topic, p *partition.Partition) {
+// onLeadershipChanged starts loading coordinator state when this node starts leading a
+// coordinator partition, and drops it when another node leads it: the coordinator is
+// the partition's leader, as in Kafka.
+func (b *Broker) onLeadershipChanged(mt *cluster.Topic, p *partition.Partition, leading bool) {
 	var load func(int32) error
+	var unload func(int32)
 	switch mt.Name {
 	case cluster.ConsumerOffsetsTopic:
-		load = b.groups.Load
+		load, unload = b.groups.Load, b.groups.Unload
 	case cluster.TransactionStateTopic:
-		load = b.txns.Load
+		load, unload = b.txns.Load, b.txns.Unload
 	default:
+		return
+	}
+	if !leading {
+		unload(p.Index())
 		return
 	}
 	go func() {

@@ -13,6 +13,7 @@ import (
 	"github.com/waybill/waybill/internal/config"
 	wlog "github.com/waybill/waybill/internal/log"
 	"github.com/waybill/waybill/internal/partition"
+	"github.com/waybill/waybill/internal/replication"
 )
 
 // replicas hosts the partition replicas the metadata image assigns to this node. It
@@ -48,6 +49,12 @@ func (m *replicas) get(topic string, index int32) *partition.Partition {
 		return nil
 	}
 	return tr.parts[index]
+}
+
+// Replica is this broker's replica of topic's partition index, leader or follower, or
+// nil: for tools and tests that compare replicas.
+func (b *Broker) Replica(topic string, index int32) *partition.Partition {
+	return b.replicas.get(topic, index)
 }
 
 // ledReplica is a partition replica this broker leads, with its topic as this broker
@@ -95,6 +102,27 @@ func (m *replicas) each(fn func(p *partition.Partition)) {
 	}
 }
 
+// eachLed calls fn for every partition this broker leads, without the lock (see each).
+func (m *replicas) eachLed(fn func(mt *cluster.Topic, p *partition.Partition)) {
+	type led struct {
+		mt *cluster.Topic
+		p  *partition.Partition
+	}
+	var all []led
+	m.mu.RLock()
+	for _, tr := range m.topics {
+		for i, p := range tr.parts {
+			if p != nil && tr.meta.Partitions[i].Leader == m.b.cfg.NodeID {
+				all = append(all, led{tr.meta, p})
+			}
+		}
+	}
+	m.mu.RUnlock()
+	for _, l := range all {
+		fn(l.mt, l.p)
+	}
+}
+
 // apply brings the hosted replicas in line with img. It runs on the metadata apply path,
 // so a command such as CreateTopic returns only once its replicas are open.
 func (m *replicas) apply(img *cluster.Image) {
@@ -109,6 +137,7 @@ func (m *replicas) apply(img *cluster.Image) {
 			if p == nil {
 				continue
 			}
+			m.b.fetchers.Unfollow(p)
 			if err := p.Delete(); err != nil {
 				m.b.log.Error("deleting partition replica", "topic", name, "partition", p.Index(), "err", err)
 			}
@@ -140,26 +169,47 @@ func (m *replicas) applyTopicLocked(img *cluster.Image, name string, mt *cluster
 		tr.parts = append(tr.parts, nil)
 	}
 	for i, pm := range mt.Partitions {
-		if p := tr.parts[i]; p != nil {
+		p := tr.parts[i]
+		switch {
+		case p != nil:
 			if configChanged {
 				p.SetConfig(m.partitionConfig(name, pm, cfg))
 			}
-			if pm.Leader == m.b.cfg.NodeID && p.LeaderEpoch() != pm.LeaderEpoch {
-				p.SetLeaderEpoch(pm.LeaderEpoch)
+		case !hosts(pm, m.b.cfg.NodeID):
+			continue
+		default:
+			var err error
+			if p, err = partition.Open(m.partitionConfig(name, pm, cfg)); err != nil {
+				return err
 			}
-			continue
+			tr.parts[i] = p
 		}
-		if !hosts(pm, m.b.cfg.NodeID) {
-			continue
-		}
-		p, err := partition.Open(m.partitionConfig(name, pm, cfg))
-		if err != nil {
-			return err
-		}
-		tr.parts[i] = p
-		m.b.onPartitionOpened(mt, p)
+		m.b.follow(mt, p, pm, cfg)
 	}
 	return nil
+}
+
+// follow gives p the role the metadata assigns it: the leader takes produces and its
+// coordinator state loads; a follower fetches from its leader.
+func (b *Broker) follow(mt *cluster.Topic, p *partition.Partition, pm cluster.Partition, cfg config.Topic) {
+	changed, err := p.SetLeadership(partition.Leadership{
+		Leader: pm.Leader, LeaderEpoch: pm.LeaderEpoch, PartitionEpoch: pm.PartitionEpoch,
+		Replicas: pm.Replicas, ISR: pm.ISR, MinISR: int(cfg.MinInsyncReplicas),
+	})
+	if err != nil {
+		b.log.Error("taking a new leadership", "topic", mt.Name, "partition", pm.Index, "err", err)
+	}
+	if !changed {
+		return
+	}
+	leading := pm.Leader == b.cfg.NodeID
+	if leading || pm.Leader < 0 {
+		b.fetchers.Unfollow(p)
+	} else {
+		b.fetchers.Follow(replication.Followed{Replica: p, TopicID: mt.ID, Leader: pm.Leader, LeaderEpoch: pm.LeaderEpoch})
+	}
+	b.log.Debug("partition role", "topic", mt.Name, "partition", pm.Index, "leader", pm.Leader, "epoch", pm.LeaderEpoch, "leading", leading)
+	b.onLeadershipChanged(mt, p, leading)
 }
 
 func hosts(pm cluster.Partition, node int32) bool {
@@ -181,6 +231,7 @@ func (m *replicas) partitionConfig(topic string, pm cluster.Partition, cfg confi
 		DurableAcks:   cfg.DurableAcks,
 		LogAppendTime: cfg.LogAppendTime(),
 		LeaderEpoch:   pm.LeaderEpoch,
+		NodeID:        m.b.cfg.NodeID,
 		Logger:        m.b.log,
 	}
 }

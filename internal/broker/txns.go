@@ -76,7 +76,7 @@ func (b *Broker) writeMarker(ctx context.Context, producerID int64, epoch int16,
 	if err != nil {
 		return err
 	}
-	if err := p.WaitDurable(ctx, res.LastOffset+1); err != nil {
+	if err := p.WaitReplicated(ctx, res.LastOffset+1, res.LeaderEpoch); err != nil {
 		return err
 	}
 	if topic == cluster.ConsumerOffsetsTopic {

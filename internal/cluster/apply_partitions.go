@@ -18,6 +18,10 @@ type alterPartitionCmd struct {
 	LeaderEpoch    int32   `json:"leaderEpoch"`
 	PartitionEpoch int32   `json:"partitionEpoch"`
 	ISR            []int32 `json:"isr"`
+	// ISREpochs are the broker epochs the leader saw in each member's fetches (KIP-903),
+	// beside ISR; -1 where unknown. A member that joins with an epoch other than its
+	// registration's is a stale incarnation and is refused.
+	ISREpochs []int64 `json:"isrEpochs,omitempty"`
 }
 
 // electLeaderCmd asks for a leader election on one partition: preferred (move
@@ -74,12 +78,19 @@ func applyAlterPartition(img *Image, index uint64, c *alterPartitionCmd) (*Image
 	if len(slices.Compact(isr)) != len(c.ISR) {
 		return nil, applyResult{err: errorf(kerr.InvalidRequest, "the ISR %v of %s-%d names a replica twice", c.ISR, t.Name, p.Index)}
 	}
-	for _, r := range c.ISR {
+	for i, r := range c.ISR {
 		if !slices.Contains(p.Replicas, r) {
 			return nil, applyResult{err: errorf(kerr.InvalidRequest, "broker %d is not a replica of %s-%d", r, t.Name, p.Index)}
 		}
-		if !slices.Contains(p.ISR, r) && !img.eligible(r) {
+		if slices.Contains(p.ISR, r) {
+			continue
+		}
+		if !img.eligible(r) {
 			return nil, applyResult{err: errorf(kerr.IneligibleReplica, "broker %d cannot join the ISR of %s-%d: it is fenced or shutting down", r, t.Name, p.Index)}
+		}
+		if i < len(c.ISREpochs) && c.ISREpochs[i] != -1 && c.ISREpochs[i] != img.Brokers[r].Epoch {
+			return nil, applyResult{err: errorf(kerr.IneligibleReplica, "broker %d cannot join the ISR of %s-%d: its fetches came from epoch %d, it is registered with %d",
+				r, t.Name, p.Index, c.ISREpochs[i], img.Brokers[r].Epoch)}
 		}
 	}
 	q := p

@@ -73,6 +73,8 @@ func (c *controllerChannel) local(ctx context.Context, req kmsg.Request) (kmsg.R
 		return c.n.HandleBrokerHeartbeat(ctx, r), nil
 	case *kmsg.AllocateProducerIDsRequest:
 		return c.n.HandleAllocateProducerIDs(ctx, r), nil
+	case *kmsg.AlterPartitionRequest:
+		return c.n.HandleAlterPartition(ctx, r), nil
 	}
 	return nil, fmt.Errorf("cluster: no controller handler for %T", req)
 }
@@ -130,6 +132,8 @@ func responseError(resp kmsg.Response) error {
 	case *kmsg.BrokerHeartbeatResponse:
 		return kerr.ErrorForCode(r.ErrorCode)
 	case *kmsg.AllocateProducerIDsResponse:
+		return kerr.ErrorForCode(r.ErrorCode)
+	case *kmsg.AlterPartitionResponse:
 		return kerr.ErrorForCode(r.ErrorCode)
 	case *kmsg.DescribeQuorumResponse:
 		return kerr.ErrorForCode(r.ErrorCode)

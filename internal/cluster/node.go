@@ -428,6 +428,9 @@ func (n *Node) ControllerListener() *ControllerListener { return n.controller }
 // NodeID returns this node's id.
 func (n *Node) NodeID() int32 { return n.cfg.NodeID }
 
+// BrokerEpoch is this incarnation's broker epoch, 0 until it has registered.
+func (n *Node) BrokerEpoch() int64 { return n.epoch.Load() }
+
 // Image returns the current metadata image. It never blocks.
 func (n *Node) Image() *Image { return n.fsm.image.Load() }
 

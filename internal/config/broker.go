@@ -33,6 +33,11 @@ type Broker struct {
 	SocketRequestMaxBytes            int32
 	MessageMaxBytes                  int32
 	ReplicaLagTimeMaxMs              int64
+	ReplicaFetchWaitMaxMs            int32
+	ReplicaFetchMinBytes             int32
+	ReplicaFetchMaxBytes             int32
+	ReplicaFetchResponseMaxBytes     int32
+	ReplicaFetchBackoffMs            int32
 	BrokerSessionTimeoutMs           int32
 	BrokerHeartbeatIntervalMs        int32
 
@@ -94,6 +99,11 @@ func ParseBroker(values map[string]string) (Broker, error) {
 	b.SocketRequestMaxBytes = r.int32(SocketRequestMaxBytes)
 	b.MessageMaxBytes = r.int32(MessageMaxBytes)
 	b.ReplicaLagTimeMaxMs = r.int64(ReplicaLagTimeMaxMs)
+	b.ReplicaFetchWaitMaxMs = r.int32(ReplicaFetchWaitMaxMs)
+	b.ReplicaFetchMinBytes = r.int32(ReplicaFetchMinBytes)
+	b.ReplicaFetchMaxBytes = r.int32(ReplicaFetchMaxBytes)
+	b.ReplicaFetchResponseMaxBytes = r.int32(ReplicaFetchResponseMaxBytes)
+	b.ReplicaFetchBackoffMs = r.int32(ReplicaFetchBackoffMs)
 	b.BrokerSessionTimeoutMs = r.int32(BrokerSessionTimeoutMs)
 	b.BrokerHeartbeatIntervalMs = r.int32(BrokerHeartbeatIntervalMs)
 

@@ -26,6 +26,11 @@ const (
 	SocketRequestMaxBytes            = "socket.request.max.bytes"
 	MessageMaxBytes                  = "message.max.bytes"
 	ReplicaLagTimeMaxMs              = "replica.lag.time.max.ms"
+	ReplicaFetchWaitMaxMs            = "replica.fetch.wait.max.ms"
+	ReplicaFetchMinBytes             = "replica.fetch.min.bytes"
+	ReplicaFetchMaxBytes             = "replica.fetch.max.bytes"
+	ReplicaFetchResponseMaxBytes     = "replica.fetch.response.max.bytes"
+	ReplicaFetchBackoffMs            = "replica.fetch.backoff.ms"
 	BrokerSessionTimeoutMs           = "broker.session.timeout.ms"
 	BrokerHeartbeatIntervalMs        = "broker.heartbeat.interval.ms"
 )
@@ -91,6 +96,16 @@ var brokerSpecs = newSpecTable(append([]spec{
 		doc: "Largest request the broker reads; larger ones close the connection."},
 	{name: ReplicaLagTimeMaxMs, rule: longAtLeast(0), def: itoa(defaultReplicaLagTimeMaxMs),
 		doc: "A follower that has not caught up for this long leaves the ISR."},
+	{name: ReplicaFetchWaitMaxMs, rule: intAtLeast(0), def: itoa(500),
+		doc: "How long a follower's fetch waits at the leader for new data."},
+	{name: ReplicaFetchMinBytes, rule: intAtLeast(1), def: itoa(1),
+		doc: "Bytes a follower's fetch waits for at the leader."},
+	{name: ReplicaFetchMaxBytes, rule: intAtLeast(0), def: itoa(1 << 20),
+		doc: "Bytes a follower fetches per partition and request."},
+	{name: ReplicaFetchResponseMaxBytes, rule: intAtLeast(0), def: itoa(10 << 20),
+		doc: "Bytes a follower fetches per request."},
+	{name: ReplicaFetchBackoffMs, rule: intAtLeast(0), def: itoa(1000),
+		doc: "How long a follower waits after a failed fetch."},
 	{name: BrokerSessionTimeoutMs, rule: intAtLeast(1), def: itoa(defaultBrokerSessionTimeoutMs),
 		doc: "A broker whose heartbeats stop for this long is fenced and its partitions get new leaders."},
 	{name: BrokerHeartbeatIntervalMs, rule: intAtLeast(1), def: itoa(defaultBrokerHeartbeatIntervalMs),

@@ -193,6 +193,17 @@ func (st segmentState) applyLocked(s *segment) (retired []vfs.File) {
 	return retired
 }
 
+// Reset replaces the whole log with an empty one starting at offset, as a follower does
+// when its leader's log starts past its end. The result is durable when Reset returns.
+func (l *Log) Reset(offset int64) error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	if err := l.writable(); err != nil {
+		return err
+	}
+	return l.resetWriteLocked(offset)
+}
+
 // resetWriteLocked replaces the whole log with an empty segment at offset.
 func (l *Log) resetWriteLocked(offset int64) error {
 	if err := l.lowerCleanedToWriteLocked(offset); err != nil {

@@ -72,7 +72,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"io/fs"
 	"path/filepath"
 	"sort"
@@ -222,23 +221,11 @@ func mergeTxnIndexes(parts [][]byte) ([]byte, error) {
 
 // readTxnIndexFile returns the content of path; missing reports there is none.
 func readTxnIndexFile(fsys vfs.FS, path string) (b []byte, missing bool, err error) {
-	f, err := fsys.Open(path)
+	b, err = vfs.ReadFile(fsys, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, true, nil
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return nil, false, err
-	}
-	b = make([]byte, size)
-	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
-		return nil, false, err
-	}
-	return b, false, nil
+	return b, false, err
 }
 
 // writeTxnIndexFile replaces the file of segment base with entries, fsynced; the

@@ -33,6 +33,9 @@ func (p *Partition) appendBatch(batch []byte, h records.Header, check checkFunc)
 	if err := p.failed(); err != nil {
 		return AppendResult{}, err
 	}
+	if err := p.leading(); err != nil {
+		return AppendResult{}, err
+	}
 	if h.IsControl() {
 		// Markers change the transaction state and the aborted index; only the
 		// coordinator writes them, through AppendMarker.
@@ -46,11 +49,15 @@ func (p *Partition) appendBatch(batch []byte, h records.Header, check checkFunc)
 		}
 		if dup != nil {
 			return AppendResult{BaseOffset: dup.FirstOffset, LastOffset: dup.LastOffset,
-				LogAppendTime: -1, Duplicate: true}, nil
+				LogAppendTime: -1, Duplicate: true, LeaderEpoch: p.leaderEpoch.Load()}, nil
 		}
 	}
 	now := p.cfg.Now().UnixMilli()
-	res := AppendResult{LogAppendTime: -1}
+	epoch, err := p.appendEpoch()
+	if err != nil {
+		return AppendResult{}, err
+	}
+	res := AppendResult{LogAppendTime: -1, LeaderEpoch: epoch}
 	if p.cfg.LogAppendTime {
 		records.SetLogAppendTime(batch, h, now)
 		res.LogAppendTime = now
@@ -61,7 +68,7 @@ func (p *Partition) appendBatch(batch []byte, h records.Header, check checkFunc)
 	if opensTxn {
 		p.txnOpening(h.ProducerID, p.log.EndOffset())
 	}
-	ar, err := p.log.Append(batch, p.leaderEpoch.Load())
+	ar, err := p.log.Append(batch, epoch)
 	if err != nil {
 		if opensTxn {
 			p.txnNotOpened(h.ProducerID)
@@ -74,16 +81,30 @@ func (p *Partition) appendBatch(batch []byte, h records.Header, check checkFunc)
 		h.BaseOffset = ar.BaseOffset
 		p.producers.Update(h, now)
 	}
-	p.published(ar.LastOffset + 1)
+	p.published()
 	return res, nil
 }
 
-// published hands appended data ending at end to the group commit, or, without durable
-// acks, exposes it at once.
-func (p *Partition) published(end int64) {
+// published wakes the followers' fetches for appended data, and hands it to the group
+// commit, or, without durable acks, counts it at once.
+func (p *Partition) published() {
+	p.stateMu.Lock()
+	p.notifyGrownLocked()
+	p.stateMu.Unlock()
 	if p.cfg.DurableAcks {
 		p.wakeSync()
 	} else {
-		p.advance(end, -1)
+		p.progressed(-1)
 	}
+}
+
+// appendEpoch is the leader epoch the next batch carries, once the leader-epoch cache
+// durably knows where that epoch begins. Called under appendMu.
+func (p *Partition) appendEpoch() (int32, error) {
+	epoch := p.leaderEpoch.Load()
+	if err := p.epochs.assign(epoch, p.log.EndOffset()); err != nil {
+		p.fail(err)
+		return 0, fmt.Errorf("%w: %v", ErrStorage, err)
+	}
+	return epoch, nil
 }

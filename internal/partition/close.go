@@ -26,6 +26,7 @@ func (p *Partition) Close() error {
 		p.log.Close()
 		return err
 	}
+	p.saveHW()
 	if err := p.producers.WriteSnapshot(p.cfg.FS, p.cfg.Dir, p.log.EndOffset()); err != nil {
 		p.cfg.Logger.Warn("writing producer snapshot", "topic", p.cfg.Topic, "partition", p.cfg.Index, "err", err)
 	}
@@ -70,6 +71,7 @@ func (p *Partition) Maintain(producerExpirationMs int64) error {
 		}
 	}
 	p.appendMu.Unlock()
+	p.saveHW()
 	if _, err := p.log.ApplyRetention(); err != nil {
 		return err
 	}
@@ -98,14 +100,6 @@ func (p *Partition) SetConfig(cfg Config) {
 	p.cfg.Log = cfg.Log
 	p.cfg.LogAppendTime = cfg.LogAppendTime
 	p.log.SetConfig(cfg.Log)
-}
-
-// SetLeaderEpoch records a new leadership epoch from the metadata (the leader changed,
-// or this broker led again after a fence). Batches appended from now on carry it.
-func (p *Partition) SetLeaderEpoch(epoch int32) {
-	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
-	p.leaderEpoch.Store(epoch)
 }
 
 // LeaderEpoch is the epoch of this replica's current leadership.

@@ -25,6 +25,9 @@ func (p *Partition) AppendMarker(producerID int64, epoch int16, commit bool, coo
 	if err := p.failed(); err != nil {
 		return AppendResult{}, err
 	}
+	if err := p.leading(); err != nil {
+		return AppendResult{}, err
+	}
 	if err := p.producers.CheckMarker(producerID, epoch, coordinatorEpoch); err != nil {
 		return AppendResult{}, err
 	}
@@ -35,13 +38,17 @@ func (p *Partition) AppendMarker(producerID int64, epoch int16, commit bool, coo
 	if err != nil {
 		return AppendResult{}, fmt.Errorf("partition: building transaction marker: %w", err)
 	}
-	res := AppendResult{LogAppendTime: -1}
+	leaderEpoch, err := p.appendEpoch()
+	if err != nil {
+		return AppendResult{}, err
+	}
+	res := AppendResult{LogAppendTime: -1, LeaderEpoch: leaderEpoch}
 	if p.cfg.LogAppendTime {
 		records.SetLogAppendTime(batch, h, now)
 		res.LogAppendTime = now
 	}
 	first := p.producers.TxnFirstOffset(producerID)
-	ar, err := p.log.Append(batch, p.leaderEpoch.Load())
+	ar, err := p.log.Append(batch, leaderEpoch)
 	if err != nil {
 		p.fail(err)
 		return AppendResult{}, fmt.Errorf("%w: %v", ErrStorage, err)
@@ -66,6 +73,6 @@ func (p *Partition) AppendMarker(producerID int64, epoch int16, commit bool, coo
 		// abort is already in the index, so no fetch sees the records without it.
 		p.txnEnded(producerID, ar.LastOffset)
 	}
-	p.published(ar.LastOffset + 1)
+	p.published()
 	return res, nil
 }

@@ -40,17 +40,22 @@ type Config struct {
 	// LogAppendTime stamps batches with the broker's time (message.timestamp.type).
 	LogAppendTime bool
 	LeaderEpoch   int32
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// NodeID is this broker's id: the replica leads when the leadership names it. Until
+	// SetLeadership, the replica leads alone (a single node's partition).
+	NodeID int32
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
-// Partition is a partition replica. This node leads every partition it hosts until
-// replication arrives; the follower role plugs in beside the leader path here.
+// Partition is a partition replica: the leader, which takes appends and tracks its
+// followers (leader.go), or a follower, which appends what it copies from the leader
+// (follower.go).
 type Partition struct {
 	cfg Config
 	log *wlog.Log
 	// leaderEpoch is read by fetches and offset lookups without the append lock.
 	leaderEpoch atomic.Int32
+	epochs      *epochCache
 
 	appendMu  sync.Mutex
 	producers *producers.State // guarded by appendMu
@@ -68,9 +73,21 @@ type Partition struct {
 	unstable []unstableTxn // transactions holding the lso back, by first offset
 	failure  error         // set when the log can no longer be written
 	changed  chan struct{} // closed and replaced whenever hw, durable, lso or failure change
-	closed   bool
-	syncWake chan struct{}
-	syncDone chan struct{}
+	grown    chan struct{} // closed and replaced when the log grows or the leadership changes
+
+	// Replication state, guarded by stateMu (see leader.go and follower.go).
+	role            role
+	lead            Leadership
+	leadershipKnown bool
+	followers       map[int32]*followerState // the leader's view of each follower
+	pendingISR      []int32                  // an ISR change proposed to the controller
+	pendingFrom     int32                    // the partition epoch it was proposed from
+	leaderHW        int64                    // a follower's copy of its leader's high watermark
+	checkpointedHW  int64                    // the high watermark saved before this open
+	savedHW         int64                    // the high watermark last saved
+	closed          bool
+	syncWake        chan struct{}
+	syncDone        chan struct{}
 }
 
 // AppendResult is where a batch landed.
@@ -78,6 +95,9 @@ type AppendResult struct {
 	BaseOffset    int64
 	LastOffset    int64
 	LogAppendTime int64 // -1 unless message.timestamp.type=LogAppendTime
+	// LeaderEpoch is the leadership the batch was written under: acks=all waits for it
+	// (WaitReplicated).
+	LeaderEpoch int32
 	// Duplicate is set when an idempotent producer retried a batch already in the log; the
 	// offsets are those of the original.
 	Duplicate bool
@@ -111,16 +131,31 @@ func Open(cfg Config) (*Partition, error) {
 		return nil, fmt.Errorf("loading producer state of %s-%d: %w", cfg.Topic, cfg.Index, err)
 	}
 	end := l.EndOffset()
+	epochs, err := loadEpochCache(cfg.FS, cfg.Dir, l)
+	if err != nil {
+		aborted.close()
+		l.Close()
+		return nil, fmt.Errorf("loading leader epochs of %s-%d: %w", cfg.Topic, cfg.Index, err)
+	}
+	self := []int32{cfg.NodeID}
 	p := &Partition{
 		cfg:       cfg,
 		log:       l,
+		epochs:    epochs,
 		producers: ps,
 		aborted:   aborted,
-		hw:        end, // everything recovery kept was synced or is served as Kafka would
-		durable:   end,
-		changed:   make(chan struct{}),
-		syncWake:  make(chan struct{}, 1),
-		syncDone:  make(chan struct{}),
+		// Everything recovery kept was synced or is served as Kafka would, on a replica
+		// of its own; SetLeadership lowers it for a replicated partition.
+		hw:             end,
+		durable:        end,
+		changed:        make(chan struct{}),
+		grown:          make(chan struct{}),
+		syncWake:       make(chan struct{}, 1),
+		syncDone:       make(chan struct{}),
+		role:           roleLeader,
+		lead:           Leadership{Leader: cfg.NodeID, LeaderEpoch: cfg.LeaderEpoch, Replicas: self, ISR: self, MinISR: 1},
+		checkpointedHW: readHWCheckpoint(cfg.FS, cfg.Dir, l.StartOffset()),
+		savedHW:        -1,
 	}
 	p.resetTxnsLocked(ps.OpenTxns())
 	p.updateLSOLocked()
@@ -203,17 +238,18 @@ func (p *Partition) wait(ctx context.Context, done func() (bool, error)) error {
 	}
 }
 
-// advance moves the high watermark (and the durable end when durable >= 0) forward,
-// with the last stable offset, and wakes waiters.
-func (p *Partition) advance(hw, durable int64) {
+// progressed records this replica's own progress (the durable end, when durable >= 0)
+// and moves the high watermark and the last stable offset as far as the role allows,
+// waking waiters.
+func (p *Partition) progressed(durable int64) {
 	p.stateMu.Lock()
 	defer p.stateMu.Unlock()
 	moved := false
-	if hw > p.hw {
-		p.hw, moved = hw, true
-	}
 	if durable > p.durable {
 		p.durable, moved = durable, true
+	}
+	if p.updateHWLocked() {
+		moved = true
 	}
 	if p.updateLSOLocked() {
 		moved = true

@@ -32,5 +32,5 @@ func (p *Partition) syncRound() {
 		p.fail(err)
 		return
 	}
-	p.advance(end, end)
+	p.progressed(end)
 }

@@ -9,6 +9,18 @@ import "fmt"
 // a transaction whose marker was cut off is open again. The high watermark does not
 // stay above the new end.
 func (p *Partition) Truncate(offset int64) error {
+	return p.cut(func() error { return p.log.Truncate(offset) })
+}
+
+// Reset empties the replica and restarts its log at offset: a follower whose leader's
+// log starts past this one's end (retention or DeleteRecords on the leader) can copy
+// nothing before it.
+func (p *Partition) Reset(offset int64) error {
+	return p.cut(func() error { return p.log.Reset(offset) })
+}
+
+// cut runs a truncation of the log and rebuilds the state that depends on it.
+func (p *Partition) cut(truncate func() error) error {
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
 	if err := p.failed(); err != nil {
@@ -18,7 +30,15 @@ func (p *Partition) Truncate(offset int64) error {
 	// an end offset from before it.
 	p.syncMu.Lock()
 	defer p.syncMu.Unlock()
-	if err := p.log.Truncate(offset); err != nil {
+	if err := truncate(); err != nil {
+		p.fail(err)
+		return fmt.Errorf("%w: %v", ErrStorage, err)
+	}
+	err := p.epochs.truncateFrom(p.log.EndOffset())
+	if err == nil {
+		err = p.epochs.truncateBefore(p.log.StartOffset())
+	}
+	if err != nil {
 		p.fail(err)
 		return fmt.Errorf("%w: %v", ErrStorage, err)
 	}
@@ -31,7 +51,9 @@ func (p *Partition) Truncate(offset int64) error {
 	end := p.log.EndOffset()
 	p.stateMu.Lock()
 	defer p.stateMu.Unlock()
-	p.hw, p.durable = min(p.hw, end), min(p.durable, end)
+	// After a Reset the log starts past the old end; nothing below the start is missing.
+	start := p.log.StartOffset()
+	p.hw, p.durable, p.leaderHW = max(min(p.hw, end), start), max(min(p.durable, end), start), max(min(p.leaderHW, end), start)
 	p.resetTxnsLocked(ps.OpenTxns())
 	p.updateLSOLocked()
 	p.notifyLocked()
@@ -51,8 +73,11 @@ func (p *Partition) DeleteBefore(offset int64) error {
 
 // trimTxnsBelowLogStart follows the log start after retention or DeleteRecords: index
 // entries wholly below it can never be asked for again (their files went with their
-// segments), and the LSO never stays below it.
+// segments), the LSO never stays below it, and the leader-epoch cache starts there.
 func (p *Partition) trimTxnsBelowLogStart() {
+	if err := p.epochs.truncateBefore(p.log.StartOffset()); err != nil {
+		p.cfg.Logger.Warn("trimming the leader-epoch cache", "topic", p.cfg.Topic, "partition", p.cfg.Index, "err", err)
+	}
 	p.aborted.trimBelow(p.log.StartOffset())
 	p.refreshLSO()
 }

@@ -19,6 +19,7 @@ type Broker struct {
 	t   testing.TB
 	cfg broker.Config
 	*broker.Broker
+	running bool // started and not stopped since
 }
 
 // Option adjusts the broker config before start.
@@ -85,7 +86,7 @@ func (tb *Broker) startErr() error {
 	if err != nil {
 		return err
 	}
-	tb.Broker = b
+	tb.Broker, tb.running = b, true
 	// Later starts keep the ports, so clients and the other nodes reconnect to the same
 	// addresses. A controller listener bound by the caller was handed over and is closed
 	// with the broker: later starts bind its address again.
@@ -118,7 +119,13 @@ func logger() *slog.Logger {
 func WithFS(fs vfs.FS) Option { return func(c *broker.Config) { c.FS = fs } }
 
 // Stop closes the broker; Start it again with StartAgain, optionally changing options.
-func (tb *Broker) Stop() { tb.Broker.Close() }
+func (tb *Broker) Stop() {
+	tb.running = false
+	tb.Broker.Close()
+}
+
+// Running reports whether the broker was started and not stopped since.
+func (tb *Broker) Running() bool { return tb.running }
 
 // StartAgain starts a stopped broker on the same directory and port, after applying opts.
 func (tb *Broker) StartAgain(opts ...Option) {

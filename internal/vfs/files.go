@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"errors"
+	"io"
 	"path/filepath"
 )
 
@@ -40,4 +41,22 @@ func ReplaceFile(fs FS, name string, data []byte, syncDir bool) error {
 		return fs.SyncDir(filepath.Dir(name))
 	}
 	return nil
+}
+
+// ReadFile returns the whole content of name.
+func ReadFile(fs FS, name string) ([]byte, error) {
+	f, err := fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return b, nil
 }

@@ -1,0 +1,79 @@
+package testbroker
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/waybill/waybill/internal/partition"
+)
+
+// VerifyReplicas checks, as Kafka's ReplicaVerificationTool does, that every replica of
+// each of topic's partitions on the running nodes holds the same batches (offset, epoch
+// and CRC) up to the leader's high watermark. Followers may still be catching up, so it
+// waits, within ctx, until each has reached that high watermark; a difference in what
+// they hold fails at once.
+func VerifyReplicas(ctx context.Context, t testing.TB, nodes []*Broker, topic string, partitions int32) {
+	t.Helper()
+	for i := range partitions {
+		for {
+			err, final := compareReplicas(nodes, topic, i)
+			if err == nil {
+				break
+			}
+			if final {
+				t.Fatal(err)
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("replicas of %s-%d never agreed: %v", topic, i, err)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// compareReplicas compares the replicas of one partition; final marks a difference that
+// waiting cannot mend.
+func compareReplicas(nodes []*Broker, topic string, index int32) (err error, final bool) {
+	var leader *partition.Partition
+	var replicas []*partition.Partition
+	var ids []int32
+	for _, n := range nodes {
+		if n.Broker == nil || !n.running {
+			continue
+		}
+		p := n.Broker.Replica(topic, index)
+		if p == nil {
+			continue
+		}
+		replicas, ids = append(replicas, p), append(ids, n.NodeID())
+		if l := p.Leadership(); l.Leader == n.NodeID() {
+			leader = p
+		}
+	}
+	if leader == nil {
+		return fmt.Errorf("%s-%d has no running leader among %v", topic, index, ids), false
+	}
+	hw := leader.HighWatermark()
+	want, err := leader.Batches(hw)
+	if err != nil {
+		return err, false
+	}
+	for k, p := range replicas {
+		if p.Log().EndOffset() < hw {
+			return fmt.Errorf("replica on %d ends at %d, below the high watermark %d", ids[k], p.Log().EndOffset(), hw), false
+		}
+		got, err := p.Batches(hw)
+		if err != nil {
+			return err, false
+		}
+		if !slices.Equal(got, want) {
+			return fmt.Errorf("%s-%d: replica on %d differs from the leader's below the high watermark %d:\n got %v\nwant %v",
+				topic, index, ids[k], hw, got, want), true
+		}
+	}
+	return nil, false
+}
