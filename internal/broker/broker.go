@@ -21,6 +21,7 @@ import (
 	"github.com/waybill/waybill/internal/group"
 	wlog "github.com/waybill/waybill/internal/log"
 	"github.com/waybill/waybill/internal/partition"
+	"github.com/waybill/waybill/internal/peer"
 	"github.com/waybill/waybill/internal/replication"
 	"github.com/waybill/waybill/internal/server"
 	"github.com/waybill/waybill/internal/txn"
@@ -50,6 +51,9 @@ type Config struct {
 	Voters []cluster.Voter
 	FS     vfs.FS
 	Logger *slog.Logger
+	// Dial opens this broker's connections to the other nodes (replication, the
+	// controller, Raft); nil dials TCP. Tests put a fault layer here.
+	Dial peer.DialFunc
 	// MaintenanceInterval is how often retention and producer expiry run.
 	MaintenanceInterval time.Duration
 }
@@ -124,6 +128,7 @@ func Start(cfg Config) (*Broker, error) {
 		RaftAddr:   cfg.ControllerListen,
 		Controller: b.cfg.Controller,
 		Voters:     cfg.Voters,
+		Dial:       cfg.Dial,
 		Defaults:   cfg.Broker,
 		Logger:     cfg.Logger,
 	})
@@ -169,22 +174,31 @@ func (b *Broker) logsDir() string { return filepath.Join(b.cfg.DataDir, "logs") 
 // Close shuts down gracefully: stop accepting, let connections finish what they read for
 // a moment, then close replicas (sync, producer snapshots, clean-shutdown markers) and the
 // quorum.
-func (b *Broker) Close() error {
+func (b *Broker) Close() error { return b.shutdown(true) }
+
+// Halt stops the broker without telling the controller, as a crash would: its
+// partitions keep it as leader until its session expires. The fault layer uses it to
+// crash an in-process node of a cluster.
+func (b *Broker) Halt() error { return b.shutdown(false) }
+
+func (b *Broker) shutdown(controlled bool) error {
 	b.stopOnce.Do(func() {
 		// A controlled shutdown first, as Kafka's: leadership moves to other in-sync
 		// replicas while this broker still serves, and the controller fences it, so that
 		// its next incarnation registers at once instead of waiting out this session.
-		ctx, cancel := context.WithTimeout(context.Background(), controlledShutdownTimeout)
-		if err := b.meta.ControlledShutdown(ctx); err != nil {
-			b.log.Warn("controlled shutdown incomplete; stopping anyway", "err", err)
+		if controlled {
+			ctx, cancel := context.WithTimeout(context.Background(), controlledShutdownTimeout)
+			if err := b.meta.ControlledShutdown(ctx); err != nil {
+				b.log.Warn("controlled shutdown incomplete; stopping anyway", "err", err)
+			}
+			cancel()
 		}
-		cancel()
 		close(b.stop)
 		// The coordinators go first: they answer parked joins and syncs, which would
 		// otherwise hold the connections' drain, and stop writing markers.
 		b.txns.Close()
 		b.groups.Close()
-		ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		b.srv.Shutdown(ctx)
 		cancel()
 		b.closeControllerServer()

@@ -28,6 +28,7 @@ func (b *Broker) replicationConfig() replication.Config {
 			}
 			return net.JoinHostPort(br.Host, strconv.Itoa(int(br.Port))), true
 		},
+		Dial:              b.cfg.Dial,
 		MaxWait:           time.Duration(bc.ReplicaFetchWaitMaxMs) * time.Millisecond,
 		MinBytes:          bc.ReplicaFetchMinBytes,
 		PartitionMaxBytes: bc.ReplicaFetchMaxBytes,

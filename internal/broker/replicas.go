@@ -57,6 +57,9 @@ func (b *Broker) Replica(topic string, index int32) *partition.Partition {
 	return b.replicas.get(topic, index)
 }
 
+// Image is the metadata image this broker applied last.
+func (b *Broker) Image() *cluster.Image { return b.meta.Image() }
+
 // ledReplica is a partition replica this broker leads, with its topic as this broker
 // hosts it.
 type ledReplica struct {

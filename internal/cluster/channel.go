@@ -99,7 +99,7 @@ func (c *controllerChannel) remote(ctx context.Context, v Voter, req kmsg.Reques
 	c.mu.Lock()
 	cl := c.clients[v.ID]
 	if cl == nil {
-		cl = peer.New(v.RaftAddr, fmt.Sprintf("waybill-broker-%d", c.n.cfg.NodeID), DialController)
+		cl = peer.New(v.RaftAddr, fmt.Sprintf("waybill-broker-%d", c.n.cfg.NodeID), controllerDialer(c.n.cfg.Dial))
 		c.clients[v.ID] = cl
 	}
 	c.mu.Unlock()

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/waybill/waybill/internal/peer"
 )
 
 // The controller listener (--controller-listen, Kafka's controller listener) is one TCP
@@ -159,26 +161,36 @@ func (s *subListener) Close() error {
 func (s *subListener) Addr() net.Addr { return s.parent.Addr() }
 
 // raftStream is the Raft side as hashicorp/raft's StreamLayer.
-type raftStream struct{ *subListener }
+type raftStream struct {
+	*subListener
+	dial peer.DialFunc // nil: TCP
+}
 
 var _ raft.StreamLayer = raftStream{}
 
 func (r raftStream) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	return dialTagged(string(address), streamRaft, timeout)
+	return dialTagged(r.dial, string(address), streamRaft, timeout)
 }
 
 // DialController opens a Kafka-protocol connection to a controller port.
 func DialController(addr string, timeout time.Duration) (net.Conn, error) {
-	return dialTagged(addr, streamKafka, timeout)
+	return dialTagged(nil, addr, streamKafka, timeout)
 }
 
-func dialTagged(addr string, tag byte, timeout time.Duration) (net.Conn, error) {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+// controllerDialer is DialController over dial (nil: TCP).
+func controllerDialer(dial peer.DialFunc) peer.DialFunc {
+	return func(addr string, timeout time.Duration) (net.Conn, error) {
+		return dialTagged(dial, addr, streamKafka, timeout)
+	}
+}
+
+func dialTagged(dial peer.DialFunc, addr string, tag byte, timeout time.Duration) (net.Conn, error) {
+	if dial == nil {
+		dial = peer.DialTCP
+	}
+	conn, err := dial(addr, timeout)
 	if err != nil {
 		return nil, err
-	}
-	if tcp, ok := conn.(*net.TCPConn); ok {
-		_ = tcp.SetNoDelay(true)
 	}
 	_ = conn.SetWriteDeadline(time.Now().Add(timeout))
 	if _, err := conn.Write([]byte{tag}); err != nil {

@@ -66,7 +66,7 @@ func TestControllerListenerSortsConnections(t *testing.T) {
 	}
 	roundTrip(t, kafka, accept(t, l.Kafka()))
 
-	r, err := raftStream{l.raft}.Dial(raft.ServerAddress(addr), time.Second)
+	r, err := raftStream{l.raft, nil}.Dial(raft.ServerAddress(addr), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestControllerListenerSortsConnections(t *testing.T) {
 	if _, err := l.Kafka().Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Accept after Close: %v", err)
 	}
-	r, err = raftStream{l.raft}.Dial(raft.ServerAddress(addr), time.Second)
+	r, err = raftStream{l.raft, nil}.Dial(raft.ServerAddress(addr), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestRaftQuorumOverControllerListeners(t *testing.T) {
 		conf.LeaderLeaseTimeout = 100 * time.Millisecond
 		store := raft.NewInmemStore()
 		snaps := raft.NewInmemSnapshotStore()
-		transport := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: raftStream{listeners[i].raft}, MaxPool: 2, Timeout: 2 * time.Second, Logger: conf.Logger})
+		transport := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: raftStream{listeners[i].raft, nil}, MaxPool: 2, Timeout: 2 * time.Second, Logger: conf.Logger})
 		if err := raft.BootstrapCluster(conf, store, store, snaps, transport, raft.Configuration{Servers: servers}); err != nil {
 			t.Fatal(err)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/config"
+	"github.com/waybill/waybill/internal/peer"
 )
 
 // Config configures a metadata node. Zero values mean the stated defaults.
@@ -51,6 +52,10 @@ type Config struct {
 	// first 1, 3 or 5 nodes of a cluster. Empty means this node alone. It is read only
 	// when Dir holds no Raft state yet.
 	Voters []Voter
+
+	// Dial opens connections to other nodes (Raft and controller APIs); nil dials TCP.
+	// Tests put a fault layer here to cut a node off from its peers.
+	Dial peer.DialFunc
 
 	// SessionTimeout is broker.session.timeout.ms: the controller fences a broker whose
 	// heartbeats stop for this long. Default: Defaults.BrokerSessionTimeoutMs.
@@ -287,7 +292,7 @@ func (n *Node) newTransport(rlog *raftLogger) (raft.Transport, error) {
 		n.controller = l
 	}
 	return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream:  raftStream{n.controller.raft},
+		Stream:  raftStream{n.controller.raft, n.cfg.Dial},
 		MaxPool: 3,
 		Timeout: 10 * time.Second,
 		Logger:  rlog,

@@ -31,6 +31,8 @@ type Config struct {
 	BrokerEpoch func() int64
 	// LeaderAddr is the Kafka listener of broker id, from the metadata image.
 	LeaderAddr func(id int32) (string, bool)
+	// Dial opens connections to leaders; nil dials TCP.
+	Dial peer.DialFunc
 	// MaxWait is replica.fetch.wait.max.ms; MinBytes replica.fetch.min.bytes;
 	// PartitionMaxBytes replica.fetch.max.bytes; MaxBytes
 	// replica.fetch.response.max.bytes; Backoff replica.fetch.backoff.ms.
@@ -78,6 +80,9 @@ func New(cfg Config) *Manager {
 	}
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = time.Second
+	}
+	if cfg.Dial == nil {
+		cfg.Dial = peer.DialTCP
 	}
 	return &Manager{cfg: cfg, fetchers: map[int32]*fetcher{}}
 }
@@ -301,7 +306,7 @@ func (ft *fetcher) peer() (*peer.Client, error) {
 		if ft.client != nil {
 			ft.client.Close()
 		}
-		ft.client = peer.New(addr, fmt.Sprintf("waybill-replica-%d", ft.cfg.NodeID), peer.DialTCP)
+		ft.client = peer.New(addr, fmt.Sprintf("waybill-replica-%d", ft.cfg.NodeID), ft.cfg.Dial)
 	}
 	return ft.client, nil
 }

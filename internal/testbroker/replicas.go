@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waybill/waybill/internal/broker"
+	"github.com/waybill/waybill/internal/faults"
 	"github.com/waybill/waybill/internal/partition"
 )
 
@@ -17,9 +19,36 @@ import (
 // they hold fails at once.
 func VerifyReplicas(ctx context.Context, t testing.TB, nodes []*Broker, topic string, partitions int32) {
 	t.Helper()
+	verifyReplicas(ctx, t, func() map[int32]*broker.Broker {
+		running := map[int32]*broker.Broker{}
+		for _, n := range nodes {
+			if n.running {
+				running[n.NodeID()] = n.Broker
+			}
+		}
+		return running
+	}, topic, partitions)
+}
+
+// VerifyClusterReplicas is VerifyReplicas for an in-process faults.Cluster.
+func VerifyClusterReplicas(ctx context.Context, t testing.TB, c *faults.Cluster, topic string, partitions int32) {
+	t.Helper()
+	verifyReplicas(ctx, t, func() map[int32]*broker.Broker {
+		running := map[int32]*broker.Broker{}
+		for _, n := range c.Nodes() {
+			if b := n.Broker(); b != nil {
+				running[n.ID()] = b
+			}
+		}
+		return running
+	}, topic, partitions)
+}
+
+func verifyReplicas(ctx context.Context, t testing.TB, running func() map[int32]*broker.Broker, topic string, partitions int32) {
+	t.Helper()
 	for i := range partitions {
 		for {
-			err, final := compareReplicas(nodes, topic, i)
+			err, final := compareReplicas(running(), topic, i)
 			if err == nil {
 				break
 			}
@@ -37,20 +66,17 @@ func VerifyReplicas(ctx context.Context, t testing.TB, nodes []*Broker, topic st
 
 // compareReplicas compares the replicas of one partition; final marks a difference that
 // waiting cannot mend.
-func compareReplicas(nodes []*Broker, topic string, index int32) (err error, final bool) {
+func compareReplicas(brokers map[int32]*broker.Broker, topic string, index int32) (err error, final bool) {
 	var leader *partition.Partition
 	var replicas []*partition.Partition
 	var ids []int32
-	for _, n := range nodes {
-		if n.Broker == nil || !n.running {
-			continue
-		}
-		p := n.Broker.Replica(topic, index)
+	for id, b := range brokers {
+		p := b.Replica(topic, index)
 		if p == nil {
 			continue
 		}
-		replicas, ids = append(replicas, p), append(ids, n.NodeID())
-		if l := p.Leadership(); l.Leader == n.NodeID() {
+		replicas, ids = append(replicas, p), append(ids, id)
+		if l := p.Leadership(); l.Leader == id {
 			leader = p
 		}
 	}

@@ -1,0 +1,107 @@
+package faults
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/waybill/waybill/internal/peer"
+)
+
+// Links is the network between the nodes of an in-process cluster: every connection one
+// node opens to another (replication fetches, controller requests, Raft) is dialled
+// through it (broker.Config.Dial), so a test can cut a node off from its peers while its
+// clients, which do not dial through Links, still reach it — the partition in which a
+// deposed leader keeps acknowledging acks=1 writes that no follower will ever copy.
+type Links struct {
+	mu       sync.Mutex
+	owners   map[string]int32 // listener address → node
+	isolated map[int32]bool
+	conns    map[int32][]net.Conn // open connections by each end's node
+}
+
+// NewLinks returns links with every node reachable.
+func NewLinks() *Links {
+	return &Links{owners: map[string]int32{}, isolated: map[int32]bool{}, conns: map[int32][]net.Conn{}}
+}
+
+// Own records that addrs are node's listeners, so that dials to them count as reaching
+// node.
+func (l *Links) Own(node int32, addrs ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, a := range addrs {
+		l.owners[a] = node
+	}
+}
+
+// Dialer is node's dial function.
+func (l *Links) Dialer(node int32) peer.DialFunc {
+	return func(addr string, timeout time.Duration) (net.Conn, error) {
+		l.mu.Lock()
+		to, known := l.owners[addr]
+		cut := l.isolated[node] || (known && l.isolated[to])
+		l.mu.Unlock()
+		if cut {
+			return nil, fmt.Errorf("faults: node %d is cut off from %s", node, addr)
+		}
+		c, err := peer.DialTCP(addr, timeout)
+		if err != nil {
+			return nil, err
+		}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.isolated[node] || (known && l.isolated[to]) { // isolated while dialling
+			c.Close()
+			return nil, fmt.Errorf("faults: node %d is cut off from %s", node, addr)
+		}
+		lc := &linkConn{Conn: c, links: l, ends: []int32{node}}
+		if known {
+			lc.ends = append(lc.ends, to)
+		}
+		for _, end := range lc.ends {
+			l.conns[end] = append(l.conns[end], lc)
+		}
+		return lc, nil
+	}
+}
+
+// linkConn forgets itself when closed, so that Links holds only open connections.
+type linkConn struct {
+	net.Conn
+	links *Links
+	ends  []int32
+}
+
+func (c *linkConn) Close() error {
+	c.links.mu.Lock()
+	for _, end := range c.ends {
+		c.links.conns[end] = slices.DeleteFunc(c.links.conns[end], func(o net.Conn) bool { return o == net.Conn(c) })
+	}
+	c.links.mu.Unlock()
+	return c.Conn.Close()
+}
+
+// Isolate cuts node off from every other node: open connections close and new ones fail,
+// both ways, until Heal.
+func (l *Links) Isolate(node int32) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.isolated[node] = true
+	open := l.conns[node]
+	l.conns[node] = nil
+	l.mu.Unlock()
+	for _, c := range open {
+		c.Close()
+	}
+	l.mu.Lock()
+}
+
+// Heal reconnects node.
+func (l *Links) Heal(node int32) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.isolated, node)
+}
