@@ -20,8 +20,10 @@ func newTopicDescribeCmd(cfg *clientConfig) *cobra.Command {
 		Short:   "Show a topic's summary, configs and partitions",
 		Long: `Show, for each topic: a summary; every config with its value and source
 (DYNAMIC_TOPIC_CONFIG is an override set on the topic, DEFAULT_CONFIG and the *_BROKER_*
-sources are inherited); and every partition with its leader, leader epoch, replicas, ISR,
-log start offset and high watermark.`,
+sources are inherited); and every partition's replica layout and offsets: its leader
+("none" when no replica can lead it), leader epoch, replicas (the preferred
+leader first), ISR (the in-sync replicas), offline replicas (those on brokers that are
+down or fenced, "-" for none), log start offset and high watermark.`,
 		Example: `  waybill topic describe orders
   waybill topic describe orders payments --overrides-only`,
 		Args: cobra.MinimumNArgs(1),
@@ -115,25 +117,26 @@ func printTopic(w io.Writer, td kadm.TopicDetail, rc kadm.ResourceConfig, starts
 
 	fmt.Fprintln(w, "\nPARTITIONS")
 	partitions := td.Partitions.Sorted()
-	headers := []string{"PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "LOG-START-OFFSET", "HIGH-WATERMARK"}
-	withOffline, withErrors := false, false
+	headers := []string{"PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "OFFLINE-REPLICAS", "LOG-START-OFFSET", "HIGH-WATERMARK"}
+	withErrors := false
 	for _, p := range partitions {
-		withOffline = withOffline || len(p.OfflineReplicas) > 0
 		withErrors = withErrors || p.Err != nil
-	}
-	if withOffline {
-		headers = append(headers, "OFFLINE-REPLICAS")
 	}
 	if withErrors {
 		headers = append(headers, "ERROR")
 	}
 	t := newTable(w, headers...)
 	for _, p := range partitions {
-		cells := []any{p.Partition, p.Leader, p.LeaderEpoch, int32List(p.Replicas), int32List(p.ISR),
-			listedOffset(starts, p.Topic, p.Partition), listedOffset(ends, p.Topic, p.Partition)}
-		if withOffline {
-			cells = append(cells, int32List(p.OfflineReplicas))
+		leader := fmt.Sprint(p.Leader)
+		if p.Leader < 0 {
+			leader = "none"
 		}
+		offline := int32List(p.OfflineReplicas)
+		if offline == "" {
+			offline = "-"
+		}
+		cells := []any{p.Partition, leader, p.LeaderEpoch, int32List(p.Replicas), int32List(p.ISR), offline,
+			listedOffset(starts, p.Topic, p.Partition), listedOffset(ends, p.Topic, p.Partition)}
 		if withErrors {
 			cells = append(cells, kafkaErrNameOr(p.Err, "-"))
 		}

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/waybill/waybill/internal/testbroker"
 )
 
 func TestTopicCreateListDescribeDelete(t *testing.T) {
@@ -38,7 +43,7 @@ func TestTopicCreateListDescribeDelete(t *testing.T) {
 	wantRow(t, out, "NAME", "orders")
 	wantRow(t, out, "PARTITIONS", "3")
 	wantRow(t, out, "retention.ms", "3600000", "DYNAMIC_TOPIC_CONFIG")
-	wantRow(t, out, "PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "LOG-START-OFFSET", "HIGH-WATERMARK")
+	wantRow(t, out, "PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "OFFLINE-REPLICAS", "LOG-START-OFFSET", "HIGH-WATERMARK")
 	for _, p := range []string{"0", "1", "2"} {
 		if !hasRowPrefix(out, p) {
 			t.Errorf("describe lacks partition %s:\n%s", p, out)
@@ -164,4 +169,78 @@ func TestTopicDescribeUnknownTopic(t *testing.T) {
 	seeds := startTestCluster(t)
 	res := mustFail(t, seeds, "", "topic", "describe", "nope")
 	wantErrorWith(t, res.err, kerr.UnknownTopicOrPartition, "describe topic nope", "hint: check the name with `waybill topic list`")
+}
+
+// On a cluster of three, describe shows each partition's replica layout: leader and
+// leader epoch, replicas, ISR, and the replicas on a broker that is down.
+func TestTopicDescribeShowsTheReplicaLayout(t *testing.T) {
+	nodes := testbroker.StartCluster(t, 3)
+	var addrs []string
+	for _, n := range nodes {
+		addrs = append(addrs, n.Addr())
+	}
+	// kadm sends creations to the controller, which has seen every broker unfenced once
+	// the cluster has started.
+	resp, err := newTestAdmin(t, strings.Join(addrs, ",")).CreateTopic(testContext(t), 3, 3, nil, "layout")
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	down := nodes[2]
+	down.Stop()
+	live := strings.Join(addrs[:2], ",")
+	offline := fmt.Sprint(down.NodeID())
+	// Until the cluster has moved leadership off the stopped broker and out of the ISR.
+	laidOut := func(rows [][]string) bool {
+		if len(rows) != 3 {
+			return false
+		}
+		for _, r := range rows {
+			if len(r) < 8 {
+				return false
+			}
+			leader, replicas, isr := r[1], strings.Split(r[3], ","), strings.Split(r[4], ",")
+			slices.Sort(replicas)
+			if !slices.Equal(replicas, []string{"1", "2", "3"}) || r[5] != offline ||
+				slices.Contains(isr, offline) || !slices.Contains(isr, leader) {
+				return false
+			}
+		}
+		return true
+	}
+	ctx := testContext(t)
+	var out string
+	for {
+		res := runCLI(t, live, "", "topic", "describe", "layout")
+		out = res.stdout
+		if res.err == nil && laidOut(partitionRows(out)) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("describe never showed broker %s offline and out of every ISR: %v\n%s%s", offline, res.err, out, res.stderr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	wantRow(t, out, "PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "OFFLINE-REPLICAS", "LOG-START-OFFSET", "HIGH-WATERMARK")
+	for _, r := range partitionRows(out) {
+		// A partition the stopped broker led has a new leader, in a new epoch.
+		if r[2] == "0" && strings.HasPrefix(r[3], offline+",") {
+			t.Errorf("partition %s was led by broker %s, but its leader epoch is still 0:\n%s", r[0], offline, out)
+		}
+	}
+}
+
+// partitionRows are the cells of describe's partition rows, without the header.
+func partitionRows(out string) [][]string {
+	var rows [][]string
+	for i, l := range rowsBetween(out, "PARTITIONS", "") {
+		if i > 0 {
+			rows = append(rows, tableCells(l))
+		}
+	}
+	return rows
 }

@@ -18,12 +18,9 @@ import (
 
 // Also on the controller listener: brokers forward the topics they are asked to
 // create (a client's request, auto-creation) to the controller.
-func init() {
-	register(kmsg.CreateTopics, 2, 7, (*Broker).handleCreateTopics)
-	registerController(kmsg.CreateTopics, 2, 7, (*Broker).handleCreateTopics)
-}
+func init() { registerAdmin(kmsg.CreateTopics, 2, 7, (*Broker).handleCreateTopics) }
 
-func (b *Broker) handleCreateTopics(r *server.Request) server.Pending {
+func (b *Broker) handleCreateTopics(r *server.Request, admin topicAdmin) server.Pending {
 	req := r.Msg.(*kmsg.CreateTopicsRequest)
 	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
 	return func() server.Reply {
@@ -57,7 +54,7 @@ func (b *Broker) handleCreateTopics(r *server.Request) server.Pending {
 					ct.Configs[c.Name] = *c.Value
 				}
 			}
-			mt, err := b.meta.CreateTopic(ctx, ct)
+			mt, err := admin.CreateTopic(ctx, ct)
 			if err != nil {
 				setErr(&rt.ErrorCode, &rt.ErrorMessage, err)
 			} else {

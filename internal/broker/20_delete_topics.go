@@ -1,20 +1,22 @@
 package broker
 
-// DeleteTopics v1-6 (v6 names topics by name or id). Deletion is committed in the
-// metadata quorum; the replicas and their data go as the change is applied.
+// DeleteTopics v1-6 (v6 names topics by name or id). The controller commits the
+// deletion in the metadata quorum (a broker that is not the controller forwards it); the
+// replicas and their data go as every node applies it.
 
 import (
 	"context"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/server"
 )
 
-func init() { register(kmsg.DeleteTopics, 1, 6, (*Broker).handleDeleteTopics) }
+// Also on the controller listener, where brokers forward the deletions they are asked
+// for (by id).
+func init() { registerAdmin(kmsg.DeleteTopics, 1, 6, (*Broker).handleDeleteTopics) }
 
-func (b *Broker) handleDeleteTopics(r *server.Request) server.Pending {
+func (b *Broker) handleDeleteTopics(r *server.Request, admin topicAdmin) server.Pending {
 	req := r.Msg.(*kmsg.DeleteTopicsRequest)
 	resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
 	return func() server.Reply {
@@ -32,10 +34,10 @@ func (b *Broker) handleDeleteTopics(r *server.Request) server.Pending {
 		for _, name := range names {
 			rt := kmsg.NewDeleteTopicsResponseTopic()
 			rt.Topic = kmsg.StringPtr(name)
-			if mt, ok := b.meta.Image().Topics[name]; ok {
+			if mt, ok := admin.Image().Topics[name]; ok {
 				rt.TopicID = mt.ID
 			}
-			if err := b.meta.DeleteTopic(ctx, name); err != nil {
+			if err := admin.DeleteTopic(ctx, name); err != nil {
 				setErr(&rt.ErrorCode, &rt.ErrorMessage, err)
 			}
 			resp.Topics = append(resp.Topics, rt)
@@ -43,14 +45,11 @@ func (b *Broker) handleDeleteTopics(r *server.Request) server.Pending {
 		for _, id := range ids {
 			rt := kmsg.NewDeleteTopicsResponseTopic()
 			rt.TopicID = id
-			mt, ok := b.meta.Image().TopicsByID[id]
-			if !ok {
-				rt.ErrorCode = kerr.UnknownTopicID.Code
-			} else {
+			if mt, ok := admin.Image().TopicsByID[id]; ok {
 				rt.Topic = kmsg.StringPtr(mt.Name)
-				if err := b.meta.DeleteTopic(ctx, mt.Name); err != nil {
-					setErr(&rt.ErrorCode, &rt.ErrorMessage, err)
-				}
+			}
+			if err := admin.DeleteTopicByID(ctx, id); err != nil {
+				setErr(&rt.ErrorCode, &rt.ErrorMessage, err)
 			}
 			resp.Topics = append(resp.Topics, rt)
 		}

@@ -1,20 +1,22 @@
 package broker
 
 // AlterConfigs v0-2: the legacy full replace of a topic's overrides (configs not named
-// return to their defaults). Broker configs are static in Waybill and are refused.
+// return to their defaults). The controller makes the change; a broker that is not the
+// controller forwards it, so the controller listener serves this API too. Broker
+// configs are static in Waybill and are refused by whichever broker is asked.
 
 import (
 	"context"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/waybill/waybill/internal/config"
+	"github.com/waybill/waybill/internal/cluster"
 	"github.com/waybill/waybill/internal/server"
 )
 
-func init() { register(kmsg.AlterConfigs, 0, 2, (*Broker).handleAlterConfigs) }
+func init() { registerAdmin(kmsg.AlterConfigs, 0, 2, (*Broker).handleAlterConfigs) }
 
-func (b *Broker) handleAlterConfigs(r *server.Request) server.Pending {
+func (b *Broker) handleAlterConfigs(r *server.Request, admin topicAdmin) server.Pending {
 	req := r.Msg.(*kmsg.AlterConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterConfigsResponse)
 	return func() server.Reply {
@@ -25,11 +27,8 @@ func (b *Broker) handleAlterConfigs(r *server.Request) server.Pending {
 			for _, c := range res.Configs {
 				entries[c.Name] = c.Value
 			}
-			err := b.alterTopicConfigs(r.Conn.Done, res.ResourceType, res.ResourceName, req.ValidateOnly,
-				func(map[string]string) (map[string]string, error) {
-					return config.ReplaceTopicConfigs(entries, b.cfg.Broker)
-				})
-			if err != nil {
+			change := cluster.ReplaceConfigs(entries)
+			if err := alterTopicConfigs(r.Conn.Done, admin, res.ResourceType, res.ResourceName, change, req.ValidateOnly); err != nil {
 				setErr(&rr.ErrorCode, &rr.ErrorMessage, err)
 			}
 			resp.Resources = append(resp.Resources, rr)
@@ -38,22 +37,14 @@ func (b *Broker) handleAlterConfigs(r *server.Request) server.Pending {
 	}
 }
 
-// alterTopicConfigs computes a topic's new overrides from its current ones and commits
-// them through the metadata quorum. It serves AlterConfigs and IncrementalAlterConfigs.
-func (b *Broker) alterTopicConfigs(ctx context.Context, resourceType kmsg.ConfigResourceType, name string,
-	validateOnly bool, next func(current map[string]string) (map[string]string, error)) error {
+// alterTopicConfigs has one resource's change made. It serves AlterConfigs and
+// IncrementalAlterConfigs, which carry no timeout of their own.
+func alterTopicConfigs(ctx context.Context, admin topicAdmin, resourceType kmsg.ConfigResourceType, name string,
+	change cluster.ConfigChange, validateOnly bool) error {
 	if resourceType != kmsg.ConfigResourceTypeTopic {
 		return errStaticBrokerConfigs
 	}
-	mt, ok := b.meta.Image().Topics[name]
-	if !ok {
-		return errUnknownTopic(name)
-	}
-	overrides, err := next(mt.Configs)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout(0))
 	defer cancel()
-	return b.meta.AlterTopicConfigs(ctx, name, overrides, validateOnly)
+	return admin.AlterTopicConfigs(ctx, name, change, validateOnly)
 }

@@ -1,6 +1,7 @@
 package broker
 
-// CreatePartitions v0-3: grows a topic to a new total through the metadata quorum.
+// CreatePartitions v0-3: grows a topic to a new total through the metadata quorum, by
+// the controller (a broker that is not the controller forwards the request).
 // Explicit assignments are accepted only when they name this cluster's brokers.
 
 import (
@@ -11,9 +12,10 @@ import (
 	"github.com/waybill/waybill/internal/server"
 )
 
-func init() { register(kmsg.CreatePartitions, 0, 3, (*Broker).handleCreatePartitions) }
+// Also on the controller listener, where brokers forward what they are asked for.
+func init() { registerAdmin(kmsg.CreatePartitions, 0, 3, (*Broker).handleCreatePartitions) }
 
-func (b *Broker) handleCreatePartitions(r *server.Request) server.Pending {
+func (b *Broker) handleCreatePartitions(r *server.Request, admin topicAdmin) server.Pending {
 	req := r.Msg.(*kmsg.CreatePartitionsRequest)
 	resp := req.ResponseKind().(*kmsg.CreatePartitionsResponse)
 	return func() server.Reply {
@@ -22,7 +24,7 @@ func (b *Broker) handleCreatePartitions(r *server.Request) server.Pending {
 		for _, t := range req.Topics {
 			rt := kmsg.NewCreatePartitionsResponseTopic()
 			rt.Topic = t.Topic
-			if err := b.meta.CreatePartitions(ctx, t.Topic, t.Count, req.ValidateOnly); err != nil {
+			if err := admin.CreatePartitions(ctx, t.Topic, t.Count, req.ValidateOnly); err != nil {
 				setErr(&rt.ErrorCode, &rt.ErrorMessage, err)
 			}
 			resp.Topics = append(resp.Topics, rt)

@@ -58,3 +58,35 @@ func registerNodeAPI[Req kmsg.Request, Resp kmsg.Response](key kmsg.Key, min, ma
 		}
 	})
 }
+
+// topicAdmin makes the topic changes of CreateTopics, DeleteTopics, CreatePartitions,
+// AlterConfigs and IncrementalAlterConfigs. On the client listener it is the metadata
+// node, which has the controller make them from any broker (forwarding them when this
+// node is not the controller); on the controller listener, where other brokers forward
+// them, it is the controller's own side, which answers NOT_CONTROLLER rather than
+// forward again, so that the sender asks the next voter.
+type topicAdmin interface {
+	Image() *cluster.Image
+	CreateTopic(ctx context.Context, req cluster.CreateTopicRequest) (*cluster.Topic, error)
+	DeleteTopic(ctx context.Context, name string) error
+	DeleteTopicByID(ctx context.Context, id cluster.UUID) error
+	CreatePartitions(ctx context.Context, name string, total int32, validateOnly bool) error
+	AlterTopicConfigs(ctx context.Context, name string, change cluster.ConfigChange, validateOnly bool) error
+}
+
+var (
+	_ topicAdmin = (*cluster.Node)(nil)
+	_ topicAdmin = cluster.Controller{}
+)
+
+// registerAdmin registers a topic admin API on both listeners, each with its topicAdmin.
+// The controller listener serves before this node's quorum has started, when its
+// controller side refuses every change with NOT_CONTROLLER.
+func registerAdmin(key kmsg.Key, min, max int16, handle func(b *Broker, r *server.Request, admin topicAdmin) server.Pending) {
+	register(key, min, max, func(b *Broker, r *server.Request) server.Pending {
+		return handle(b, r, b.meta)
+	})
+	registerController(key, min, max, func(b *Broker, r *server.Request) server.Pending {
+		return handle(b, r, b.controller.Load().Controller())
+	})
+}

@@ -53,7 +53,3 @@ func setError(code *int16, msg **string, ke *kerr.Error, text string) {
 
 var errStaticBrokerConfigs = fmt.Errorf("%w: broker configs are static; set them with waybill serve --set or --config",
 	kerr.InvalidRequest)
-
-func errUnknownTopic(name string) error {
-	return fmt.Errorf("%w: unknown topic %q", kerr.UnknownTopicOrPartition, name)
-}

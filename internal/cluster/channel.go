@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -14,10 +15,11 @@ import (
 )
 
 // controllerChannel carries controller API requests (BrokerRegistration,
-// BrokerHeartbeat) from this node's broker to the controller: through this node's own
-// handlers when it is the controller, else over the Kafka side of the voters'
-// controller listeners, to the voter this node last knew as controller first. A voter
-// that is not the controller answers NOT_CONTROLLER and the next one is asked.
+// BrokerHeartbeat, forwarded metadata changes) from this node's broker to the
+// controller: through this node's own handlers when it is the controller, else over the
+// Kafka side of the voters' controller listeners, to the voter this node last knew as
+// controller first. A voter that is not the controller answers NOT_CONTROLLER and the
+// next one is asked.
 type controllerChannel struct {
 	n *Node
 
@@ -44,7 +46,7 @@ func (c *controllerChannel) send(ctx context.Context, build func() kmsg.Request)
 }
 
 // sendRemote asks the other voters only, for requests this node's own controller
-// answers without a channel (CreateTopics).
+// answers without a channel (the forwarded changes of forward.go, DescribeQuorum).
 func (c *controllerChannel) sendRemote(ctx context.Context, build func() kmsg.Request) (kmsg.Response, error) {
 	err := error(errorf(kerr.NotController, "no controller is known yet"))
 	for _, v := range c.candidates() {
@@ -55,7 +57,7 @@ func (c *controllerChannel) sendRemote(ctx context.Context, build func() kmsg.Re
 			err = errorf(kerr.NotController, "controller candidate %d at %s: %v", v.ID, v.RaftAddr, sendErr)
 			continue
 		}
-		if code := responseError(resp); code == kerr.NotController {
+		if errors.Is(responseError(resp), kerr.NotController) {
 			err = errorf(kerr.NotController, "voter %d is not the controller", v.ID)
 			continue
 		}
@@ -124,7 +126,8 @@ func splitHostPort(addr string) (string, int, error) {
 	return host, p, err
 }
 
-// responseError is the top-level error of a controller API response.
+// responseError is the error a controller API response carries: its top-level error,
+// or for the forwarded changes, which go one topic or resource per request, that one's.
 func responseError(resp kmsg.Response) error {
 	switch r := resp.(type) {
 	case *kmsg.BrokerRegistrationResponse:
@@ -138,9 +141,15 @@ func responseError(resp kmsg.Response) error {
 	case *kmsg.DescribeQuorumResponse:
 		return kerr.ErrorForCode(r.ErrorCode)
 	case *kmsg.CreateTopicsResponse:
-		if len(r.Topics) > 0 {
-			return kerr.ErrorForCode(r.Topics[0].ErrorCode)
-		}
+		return oneAnswer(len(r.Topics), func() (int16, *string) { return r.Topics[0].ErrorCode, r.Topics[0].ErrorMessage })
+	case *kmsg.DeleteTopicsResponse:
+		return oneAnswer(len(r.Topics), func() (int16, *string) { return r.Topics[0].ErrorCode, r.Topics[0].ErrorMessage })
+	case *kmsg.CreatePartitionsResponse:
+		return oneAnswer(len(r.Topics), func() (int16, *string) { return r.Topics[0].ErrorCode, r.Topics[0].ErrorMessage })
+	case *kmsg.AlterConfigsResponse:
+		return oneAnswer(len(r.Resources), func() (int16, *string) { return r.Resources[0].ErrorCode, r.Resources[0].ErrorMessage })
+	case *kmsg.IncrementalAlterConfigsResponse:
+		return oneAnswer(len(r.Resources), func() (int16, *string) { return r.Resources[0].ErrorCode, r.Resources[0].ErrorMessage })
 	}
 	return nil
 }

@@ -16,6 +16,11 @@
 //	node.go         Start, Close, Image, Watch, Ready: raft setup and leadership
 //	propose.go      proposing a command and waiting for its result
 //	topics.go       CreateTopic, DeleteTopic, CreatePartitions, AlterTopicConfigs, ...
+//	                as any broker makes them for its clients
+//	controller_topics.go  the same on the controller (Controller), which makes them
+//	topic_configs.go      ConfigChange: AlterConfigs and IncrementalAlterConfigs
+//	forward.go      carrying a change to the controller and waiting until it shows here
+//	channel.go      requests to the controller over the voters' controller listeners
 //	producer_ids.go AllocateProducerIDs
 //	placement.go    replica placement (proposer side, may be random)
 //	validate.go     checks shared by proposers and Apply

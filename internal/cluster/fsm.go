@@ -29,12 +29,15 @@ type fsm struct {
 	// one.
 	publishMu sync.Mutex
 	watchers  []func(prev, next *Image)
+	// trails, unlike watchers, come and go: each collects the images published while
+	// a forwarded change waits to be shown here (forward.go).
+	trails map[*imageTrail]struct{}
 }
 
 var _ raft.FSM = (*fsm)(nil)
 
 func newFSM(logger *slog.Logger) *fsm {
-	f := &fsm{logger: logger}
+	f := &fsm{logger: logger, trails: map[*imageTrail]struct{}{}}
 	f.image.Store(emptyImage())
 	return f
 }
@@ -77,6 +80,9 @@ func (f *fsm) publish(next *Image) {
 	prev := f.image.Swap(next)
 	for _, w := range f.watchers {
 		w(prev, next)
+	}
+	for t := range f.trails {
+		t.add(next)
 	}
 }
 

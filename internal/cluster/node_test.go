@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/config"
 )
@@ -102,14 +103,26 @@ func TestCreateAlterDeleteTopic(t *testing.T) {
 		t.Fatalf("config: %+v %v", cfg, err)
 	}
 
-	if err := n.AlterTopicConfigs(ctx(t), "orders", map[string]string{"cleanup.policy": "compact"}, false); err != nil {
+	compact := ReplaceConfigs(map[string]*string{"cleanup.policy": kmsg.StringPtr("compact")})
+	if err := n.AlterTopicConfigs(ctx(t), "orders", compact, false); err != nil {
 		t.Fatal(err)
 	}
 	if c := n.Image().Topic("orders").Configs; len(c) != 1 || c["cleanup.policy"] != "compact" {
 		t.Fatalf("configs after alter: %v", c)
 	}
-	if err := n.AlterTopicConfigs(ctx(t), "orders", map[string]string{"cleanup.policy": "x"}, true); !errors.Is(err, kerr.InvalidConfig) {
+	invalid := ReplaceConfigs(map[string]*string{"cleanup.policy": kmsg.StringPtr("x")})
+	if err := n.AlterTopicConfigs(ctx(t), "orders", invalid, true); !errors.Is(err, kerr.InvalidConfig) {
 		t.Fatalf("invalid alter: %v", err)
+	}
+	incremental := IncrementalConfigs([]config.AlterOp{
+		{Name: "cleanup.policy", Op: kmsg.IncrementalAlterConfigOpAppend, Value: kmsg.StringPtr("delete")},
+		{Name: "retention.ms", Op: kmsg.IncrementalAlterConfigOpSet, Value: kmsg.StringPtr("60000")},
+	})
+	if err := n.AlterTopicConfigs(ctx(t), "orders", incremental, false); err != nil {
+		t.Fatal(err)
+	}
+	if c := n.Image().Topic("orders").Configs; len(c) != 2 || c["cleanup.policy"] != "compact,delete" || c["retention.ms"] != "60000" {
+		t.Fatalf("configs after incremental alter: %v", c)
 	}
 
 	if err := n.CreatePartitions(ctx(t), "orders", 5, false); err != nil {
@@ -208,7 +221,7 @@ func TestTopicOperationErrors(t *testing.T) {
 	if err := n.CreatePartitions(ctx(t), "three", 9, true); err != nil || len(n.Image().Topic("three").Partitions) != 3 {
 		t.Errorf("validate-only grow: %v", err)
 	}
-	if err := n.AlterTopicConfigs(ctx(t), "missing", nil, false); !errors.Is(err, kerr.UnknownTopicOrPartition) {
+	if err := n.AlterTopicConfigs(ctx(t), "missing", ReplaceConfigs(nil), false); !errors.Is(err, kerr.UnknownTopicOrPartition) {
 		t.Errorf("alter missing: %v", err)
 	}
 }

@@ -4,18 +4,21 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/config"
 )
 
-// Controller operations on topics. Each validates against the current image (so that
-// validate-only requests and most errors are answered without touching the log),
-// builds a deterministic command, proposes it and waits until it is applied here; the
-// watchers have seen the change by the time the method returns. Errors wrap a kerr
-// code (see Error); besides those listed, any proposal may fail with NotController or
-// RequestTimedOut (see propose).
+// Topic operations as any broker makes them for its clients. Each validates against
+// this node's image (so that validate-only requests and most errors are answered without
+// the controller), has the controller make the change (forward.go; the controller's own
+// side is Controller) and returns once this node has applied it: the watchers have seen
+// the change by the time the method returns. Errors wrap a kerr code (see Error);
+// besides those listed, any change may fail with RequestTimedOut, whose outcome is
+// unknown.
 
 // CreateTopicRequest mirrors one topic of a CreateTopics request.
 type CreateTopicRequest struct {
@@ -39,10 +42,35 @@ func (n *Node) CreateTopic(ctx context.Context, req CreateTopicRequest) (*Topic,
 }
 
 func (n *Node) createTopic(ctx context.Context, req CreateTopicRequest, internal bool) (*Topic, error) {
+	t, err := n.newTopic(n.Image(), req, internal)
+	if err != nil || req.ValidateOnly {
+		return t, err
+	}
+	var created *Topic
+	err = n.carryOut(ctx, change{
+		what: "creating topic " + req.Name,
+		atController: func(ctx context.Context) (err error) {
+			created, err = n.Controller().createTopic(ctx, req, internal)
+			return err
+		},
+		request: func() kmsg.Request { return createTopicsRequest(ctx, req, n.cfg.ProposeTimeout) },
+		shown: func(resp kmsg.Response, img *Image) bool {
+			created = img.TopicByID(resp.(*kmsg.CreateTopicsResponse).Topics[0].TopicID)
+			return created != nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return created, nil
+}
+
+// newTopic validates req against img and returns the topic it makes, with a fresh id,
+// or for ValidateOnly a zero one.
+func (n *Node) newTopic(img *Image, req CreateTopicRequest, internal bool) (*Topic, error) {
 	if err := ValidateTopicName(req.Name); err != nil {
 		return nil, err
 	}
-	img := n.Image()
 	if img.Topics[req.Name] != nil {
 		return nil, errorf(kerr.TopicAlreadyExists, "topic %s already exists", req.Name)
 	}
@@ -62,15 +90,28 @@ func (n *Node) createTopic(ctx context.Context, req CreateTopicRequest, internal
 	}
 	if req.ValidateOnly {
 		t.ID = UUID{}
-		return t, nil
-	}
-	if n.sessions.Load() == nil {
-		return n.forwardCreateTopic(ctx, req, t.Configs)
-	}
-	if _, err := n.propose(ctx, command{CreateTopic: &createTopicCmd{Topic: t}}); err != nil {
-		return nil, err
 	}
 	return t, nil
+}
+
+// createTopicsRequest is Kafka's CreateTopics for one topic, timed out with ctx.
+func createTopicsRequest(ctx context.Context, req CreateTopicRequest, fallback time.Duration) *kmsg.CreateTopicsRequest {
+	kreq := kmsg.NewPtrCreateTopicsRequest()
+	kreq.TimeoutMillis = timeoutMillis(ctx, fallback)
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = req.Name, req.Partitions, req.ReplicationFactor
+	for i, replicas := range req.Assignment {
+		a := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
+		a.Partition, a.Replicas = int32(i), replicas
+		rt.ReplicaAssignment = append(rt.ReplicaAssignment, a)
+	}
+	for name, value := range req.Configs {
+		c := kmsg.NewCreateTopicsRequestTopicConfig()
+		c.Name, c.Value = name, kmsg.StringPtr(value)
+		rt.Configs = append(rt.Configs, c)
+	}
+	kreq.Topics = append(kreq.Topics, rt)
+	return kreq
 }
 
 func (n *Node) initialPartitions(img *Image, req CreateTopicRequest) ([]Partition, error) {
@@ -132,23 +173,19 @@ func (n *Node) CreateInternalTopic(ctx context.Context, name string, partitions 
 // DeleteTopic deletes the named topic. Errors: UnknownTopicOrPartition;
 // InvalidRequest for an internal topic.
 func (n *Node) DeleteTopic(ctx context.Context, name string) error {
-	t := n.Image().Topics[name]
-	if t == nil {
-		return errorf(kerr.UnknownTopicOrPartition, "topic %s does not exist", name)
+	t, err := topicNamed(n.Image(), name)
+	if err != nil {
+		return err
 	}
-	err := n.deleteTopic(ctx, t)
-	if errors.Is(err, kerr.UnknownTopicID) { // deleted meanwhile
-		return errorf(kerr.UnknownTopicOrPartition, "topic %s does not exist", name)
-	}
-	return err
+	return byName(name, n.deleteTopic(ctx, t))
 }
 
 // DeleteTopicByID deletes the topic with the given id. Errors: UnknownTopicID;
 // InvalidRequest for an internal topic.
 func (n *Node) DeleteTopicByID(ctx context.Context, id UUID) error {
-	t := n.Image().TopicsByID[id]
-	if t == nil {
-		return errorf(kerr.UnknownTopicID, "no topic has id %s", id)
+	t, err := topicWithID(n.Image(), id)
+	if err != nil {
+		return err
 	}
 	return n.deleteTopic(ctx, t)
 }
@@ -157,10 +194,22 @@ func (n *Node) deleteTopic(ctx context.Context, t *Topic) error {
 	if t.Internal {
 		return internalTopicDeletion(t.Name)
 	}
-	// By id, so that a topic deleted and re-created under the same name meanwhile is
-	// not the one deleted.
-	_, err := n.propose(ctx, command{DeleteTopic: &deleteTopicCmd{ID: t.ID}})
-	return err
+	return n.carryOut(ctx, change{
+		what: "deleting topic " + t.Name,
+		// By id, so that a topic deleted and created again under the same name meanwhile
+		// is not the one deleted.
+		atController: func(ctx context.Context) error { return n.Controller().DeleteTopicByID(ctx, t.ID) },
+		request: func() kmsg.Request {
+			// Topic ids are in DeleteTopics from v6, which the controller listener serves.
+			req := kmsg.NewPtrDeleteTopicsRequest()
+			req.TimeoutMillis = timeoutMillis(ctx, n.cfg.ProposeTimeout)
+			rt := kmsg.NewDeleteTopicsRequestTopic()
+			rt.TopicID = t.ID
+			req.Topics = append(req.Topics, rt)
+			return req
+		},
+		shown: func(_ kmsg.Response, img *Image) bool { return img.TopicByID(t.ID) == nil },
+	})
 }
 
 // CreatePartitions grows the named topic to total partitions, placing the new ones
@@ -168,52 +217,101 @@ func (n *Node) deleteTopic(ctx context.Context, t *Topic) error {
 // InvalidPartitions when total does not exceed the current count;
 // InvalidReplicationFactor when too few brokers are live.
 func (n *Node) CreatePartitions(ctx context.Context, name string, total int32, validateOnly bool) error {
-	img := n.Image()
-	t := img.Topics[name]
-	if t == nil {
-		return errorf(kerr.UnknownTopicOrPartition, "topic %s does not exist", name)
+	if _, _, err := partitionsToAdd(n.Image(), name, total); err != nil || validateOnly {
+		return err
+	}
+	return n.carryOut(ctx, change{
+		what:         "adding partitions to topic " + name,
+		atController: func(ctx context.Context) error { return n.Controller().CreatePartitions(ctx, name, total, false) },
+		request: func() kmsg.Request {
+			req := kmsg.NewPtrCreatePartitionsRequest()
+			req.TimeoutMillis = timeoutMillis(ctx, n.cfg.ProposeTimeout)
+			rt := kmsg.NewCreatePartitionsRequestTopic()
+			rt.Topic, rt.Count = name, total
+			req.Topics = append(req.Topics, rt)
+			return req
+		},
+		// By name, as the controller looks the topic up; one deleted meanwhile is done.
+		shown: func(_ kmsg.Response, img *Image) bool {
+			t := img.Topics[name]
+			return t == nil || len(t.Partitions) >= int(total)
+		},
+	})
+}
+
+// partitionsToAdd validates growing the named topic to total partitions in img and
+// places the new ones.
+func partitionsToAdd(img *Image, name string, total int32) (*Topic, []Partition, error) {
+	t, err := topicNamed(img, name)
+	if err != nil {
+		return nil, nil, err
 	}
 	current := int32(len(t.Partitions))
 	switch {
 	case total == current:
-		return errorf(kerr.InvalidPartitions, "topic %s already has %d partitions", name, current)
+		return nil, nil, errorf(kerr.InvalidPartitions, "topic %s already has %d partitions", name, current)
 	case total < current:
-		return errorf(kerr.InvalidPartitions, "topic %s has %d partitions, more than the requested %d; partitions cannot be removed", name, current, total)
+		return nil, nil, errorf(kerr.InvalidPartitions, "topic %s has %d partitions, more than the requested %d; partitions cannot be removed", name, current, total)
 	case total > maxPartitionsPerTopic:
-		return errorf(kerr.InvalidPartitions, "%d partitions exceed Waybill's limit of %d per topic", total, maxPartitionsPerTopic)
+		return nil, nil, errorf(kerr.InvalidPartitions, "%d partitions exceed Waybill's limit of %d per topic", total, maxPartitionsPerTopic)
 	}
 	added, err := placeReplicas(img, current, total-current, int16(len(t.Partitions[0].Replicas)))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := validateNewPartitions(img, int(current), added); err != nil {
-		return err
+		return nil, nil, err
 	}
-	if validateOnly {
-		return nil
-	}
-	_, err = n.propose(ctx, command{CreatePartitions: &createPartitionsCmd{ID: t.ID, Partitions: added}})
-	if errors.Is(err, kerr.UnknownTopicID) {
-		return errorf(kerr.UnknownTopicOrPartition, "topic %s does not exist", name)
-	}
-	return err
+	return t, added, nil
 }
 
-// AlterTopicConfigs replaces the named topic's overrides with overrides (build them
-// with config.ReplaceTopicConfigs or config.IncrementalAlterTopicConfigs). Errors:
-// UnknownTopicOrPartition, InvalidConfig.
-func (n *Node) AlterTopicConfigs(ctx context.Context, name string, overrides map[string]string, validateOnly bool) error {
-	t := n.Image().Topics[name]
-	if t == nil {
-		return errorf(kerr.UnknownTopicOrPartition, "topic %s does not exist", name)
-	}
-	if _, err := config.ParseTopic(overrides, n.cfg.Defaults); err != nil {
+// AlterTopicConfigs changes the named topic's overrides (ReplaceConfigs,
+// IncrementalConfigs). Errors: UnknownTopicOrPartition, InvalidConfig, InvalidRequest.
+func (n *Node) AlterTopicConfigs(ctx context.Context, name string, c ConfigChange, validateOnly bool) error {
+	if _, _, err := n.configsAfter(n.Image(), name, c); err != nil || validateOnly {
 		return err
 	}
-	if validateOnly {
-		return nil
+	return n.carryOut(ctx, change{
+		what:         "altering the configs of topic " + name,
+		atController: func(ctx context.Context) error { return n.Controller().AlterTopicConfigs(ctx, name, c, false) },
+		request:      func() kmsg.Request { return c.request(name) },
+		shown: func(_ kmsg.Response, img *Image) bool {
+			t := img.Topics[name]
+			return t == nil || c.shownIn(t.Configs, n.cfg.Defaults)
+		},
+	})
+}
+
+// configsAfter validates c on the named topic of img and returns the topic and the
+// overrides it would have.
+func (n *Node) configsAfter(img *Image, name string, c ConfigChange) (*Topic, map[string]string, error) {
+	t, err := topicNamed(img, name)
+	if err != nil {
+		return nil, nil, err
 	}
-	_, err := n.propose(ctx, command{AlterTopicConfigs: &alterTopicConfigsCmd{ID: t.ID, Configs: maps.Clone(overrides)}})
+	next, err := c.apply(t.Configs, n.cfg.Defaults)
+	return t, next, err
+}
+
+// topicNamed looks a topic up by name: UnknownTopicOrPartition if there is none.
+func topicNamed(img *Image, name string) (*Topic, error) {
+	if t := img.Topics[name]; t != nil {
+		return t, nil
+	}
+	return nil, errorf(kerr.UnknownTopicOrPartition, "topic %s does not exist", name)
+}
+
+// topicWithID looks a topic up by id: UnknownTopicID if there is none.
+func topicWithID(img *Image, id UUID) (*Topic, error) {
+	if t := img.TopicsByID[id]; t != nil {
+		return t, nil
+	}
+	return nil, errorf(kerr.UnknownTopicID, "no topic has id %s", id)
+}
+
+// byName turns UNKNOWN_TOPIC_ID, from a change made by id after a lookup by name, into
+// what a request by name expects: the topic is gone (deleted meanwhile).
+func byName(name string, err error) error {
 	if errors.Is(err, kerr.UnknownTopicID) {
 		return errorf(kerr.UnknownTopicOrPartition, "topic %s does not exist", name)
 	}

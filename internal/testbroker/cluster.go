@@ -71,3 +71,7 @@ func StartAll(t testing.TB, nodes ...*Broker) {
 
 // NodeID is the broker's node id.
 func (tb *Broker) NodeID() int32 { return tb.cfg.NodeID }
+
+// ControllerAddr is the broker's controller listener, host:port, once it has started;
+// empty for a broker without one.
+func (tb *Broker) ControllerAddr() string { return tb.cfg.ControllerListen }
