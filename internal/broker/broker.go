@@ -61,6 +61,7 @@ type Broker struct {
 	replicas *replicas
 	groups   *group.Coordinator
 	txns     *txn.Coordinator
+	peers    *peers // clients for other brokers' Kafka listeners
 	srv      *server.Server
 	ctrlSrv  *server.Server // the controller listener's Kafka side; nil without one
 	// controller is meta for the controller APIs, which are served before the quorum has
@@ -111,6 +112,7 @@ func Start(cfg Config) (*Broker, error) {
 		return nil, err
 	}
 	b.replicas = newReplicas(b)
+	b.peers = newPeers(cfg.NodeID)
 	b.groups = group.New(b.groupConfig(), offsetsStore{b.offsetsTopic()})
 	b.txns = txn.New(b.txnConfig(), txnStore{b.txnStateTopic()}, markerWriter{b}, producerIDSource{b})
 	b.meta, err = cluster.Start(cluster.Config{
@@ -183,6 +185,8 @@ func (b *Broker) Close() error {
 		ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
 		b.srv.Shutdown(ctx)
 		cancel()
+		// After the coordinators and the connections: nothing calls other brokers now.
+		b.peers.close()
 		b.closeControllerServer()
 		b.bg.Wait()
 		b.replicas.closeAll()
