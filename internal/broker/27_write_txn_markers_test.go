@@ -31,25 +31,26 @@ func writeAbortMarker(ctx context.Context, t *testing.T, cl *kgo.Client, topic s
 	return kerr.ErrorForCode(resp.Markers[0].Topics[0].Partitions[0].ErrorCode)
 }
 
-// listOffset returns ListOffsets' latest offset of topic/0 at the isolation level: the
-// high watermark (0) or the last stable offset (1).
-func listOffset(ctx context.Context, t *testing.T, cl *kgo.Client, topic string, isolation int8) int64 {
+// listOffset returns ListOffsets' latest offset of topic/partition at the isolation
+// level: the high watermark (0) or the last stable offset (1). r is the client, which
+// routes to the leader, or one broker of it.
+func listOffset(ctx context.Context, t *testing.T, r kmsg.Requestor, topic string, partition int32, isolation int8) int64 {
 	t.Helper()
 	req := kmsg.NewPtrListOffsetsRequest()
 	req.IsolationLevel = isolation
 	rt := kmsg.NewListOffsetsRequestTopic()
 	rt.Topic = topic
 	rp := kmsg.NewListOffsetsRequestTopicPartition()
-	rp.Timestamp = -1
+	rp.Partition, rp.Timestamp = partition, -1
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, cl)
+	resp, err := req.RequestWith(ctx, r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := resp.Topics[0].Partitions[0]
 	if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-		t.Fatal(err)
+		t.Fatalf("latest offset of %s[%d]: %v", topic, partition, err)
 	}
 	return p.Offset
 }
@@ -67,7 +68,7 @@ func TestWriteTxnMarkersAbortsHangingTransaction(t *testing.T) {
 	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "hung", Value: []byte("after")}).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	if hw, lso := listOffset(ctx, t, cl, "hung", 0), listOffset(ctx, t, cl, "hung", 1); hw != 4 || lso != 1 {
+	if hw, lso := listOffset(ctx, t, cl, "hung", 0, 0), listOffset(ctx, t, cl, "hung", 0, 1); hw != 4 || lso != 1 {
 		t.Fatalf("with the transaction open: high watermark %d, last stable offset %d; want 4 and 1", hw, lso)
 	}
 	open := producerOf(t, describeProducers(ctx, t, cl, "hung", 0), tx.producerID)
@@ -82,7 +83,7 @@ func TestWriteTxnMarkersAbortsHangingTransaction(t *testing.T) {
 		t.Fatalf("abort marker: %v", err)
 	}
 	// The marker is at offset 4; the LSO reaches the high watermark past it.
-	if hw, lso := listOffset(ctx, t, cl, "hung", 0), listOffset(ctx, t, cl, "hung", 1); hw != 5 || lso != 5 {
+	if hw, lso := listOffset(ctx, t, cl, "hung", 0, 0), listOffset(ctx, t, cl, "hung", 0, 1); hw != 5 || lso != 5 {
 		t.Fatalf("after the abort: high watermark %d, last stable offset %d; want 5 and 5", hw, lso)
 	}
 	if p := producerOf(t, describeProducers(ctx, t, cl, "hung", 0), tx.producerID); p.CurrentTxnStartOffset != -1 || p.CoordinatorEpoch != 0 {

@@ -3,12 +3,14 @@ package broker
 // TxnOffsetCommit v0-4: a consume-transform-produce transaction's consumer offsets,
 // written to __consumer_offsets as part of the producer's transaction and visible only
 // once it commits. The group's partition must be in the transaction (AddOffsetsToTxn),
-// which is checked here (KIP-890) before the coordinator writes. Partitions of topics or
+// which is checked here (KIP-890) with the transaction coordinator, on whichever broker it
+// is, before the group coordinator writes. Partitions of topics or
 // partitions that do not exist are answered UNKNOWN_TOPIC_OR_PARTITION before that check
 // and never stored (commit_partitions.go).
 
 import (
 	"context"
+	"errors"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -61,11 +63,24 @@ func (b *Broker) txnOffsetCommit(r *server.Request, req *kmsg.TxnOffsetCommitReq
 		return txnOffsetCommitError(req, kerr.NotCoordinator.Code)
 	}
 	guard := p.Guard(req.ProducerID) // before verifying, so a marker in between voids it
-	if err := b.txns.VerifyPartition(req.TransactionalID, req.ProducerID, req.ProducerEpoch, tp); err != nil {
-		return txnOffsetCommitError(req, errorCode(err))
+	// The transaction coordinator may be another broker than this group coordinator.
+	if err := b.verifyTxnPartition(r.Conn.Done, req.TransactionalID, req.ProducerID, req.ProducerEpoch, tp); err != nil {
+		return txnOffsetCommitError(req, txnOffsetCommitVerifyCode(err))
 	}
 	ctx := context.WithValue(r.Conn.Done, guardKey{}, guard)
 	return b.groups.TxnOffsetCommit(ctx, req)
+}
+
+// txnOffsetCommitVerifyCode is the answer to a TxnOffsetCommit whose verification failed.
+// A coordinator that could not be reached is COORDINATOR_LOAD_IN_PROGRESS, as Kafka's
+// GroupMetadataManager.maybeConvertOffsetCommitError has it: retriable for every client,
+// without a needless lookup of the group coordinator, where NETWORK_EXCEPTION is not
+// retried by all.
+func txnOffsetCommitVerifyCode(err error) int16 {
+	if errors.Is(err, kerr.NetworkException) {
+		return kerr.CoordinatorLoadInProgress.Code
+	}
+	return errorCode(err)
 }
 
 func txnOffsetCommitError(req *kmsg.TxnOffsetCommitRequest, code int16) *kmsg.TxnOffsetCommitResponse {

@@ -42,25 +42,30 @@ type rawTxn struct {
 func openRawTxn(ctx context.Context, t *testing.T, cl *kgo.Client, txnID, topic string, values ...string) rawTxn {
 	t.Helper()
 	tx := initTxnProducer(ctx, t, cl, txnID, 10*time.Minute)
+	addPartition(ctx, t, cl, txnID, tx, topic, 0)
+	produce := produceRequest(topic, txnBatch(tx, 0, values...))
+	produce.TransactionID = &txnID
+	if p := sendProduce(ctx, t, cl, produce); p.ErrorCode != 0 {
+		t.Fatalf("transactional produce: %v", kerr.ErrorForCode(p.ErrorCode))
+	}
+	return tx
+}
 
-	add := kmsg.NewPtrAddPartitionsToTxnRequest()
-	add.TransactionalID, add.ProducerID, add.ProducerEpoch = txnID, tx.producerID, tx.epoch
-	at := kmsg.NewAddPartitionsToTxnRequestTopic()
-	at.Topic, at.Partitions = topic, []int32{0}
-	add.Topics = append(add.Topics, at)
+// addPartition adds topic/partition to the producer's transaction (AddPartitionsToTxn
+// v3, through the client, which finds the coordinator), retrying retriable errors.
+func addPartition(ctx context.Context, t *testing.T, cl *kgo.Client, txnID string, tx rawTxn, topic string, partition int32) {
+	t.Helper()
+	req := kmsg.NewPtrAddPartitionsToTxnRequest()
+	req.TransactionalID, req.ProducerID, req.ProducerEpoch = txnID, tx.producerID, tx.epoch
+	rt := kmsg.NewAddPartitionsToTxnRequestTopic()
+	rt.Topic, rt.Partitions = topic, []int32{partition}
+	req.Topics = append(req.Topics, rt)
 	retryRetriable(ctx, t, "AddPartitionsToTxn", func() error {
-		resp, err := add.RequestWith(ctx, cl)
+		resp, err := req.RequestWith(ctx, cl)
 		if err != nil {
 			return err
 		}
-		for _, rt := range resp.Topics {
-			for _, rp := range rt.Partitions {
-				if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
-					return err
-				}
-			}
-		}
-		for _, rtx := range resp.Transactions {
+		for _, rtx := range resp.Transactions { // the client answers in the v4 layout
 			for _, rt := range rtx.Topics {
 				for _, rp := range rt.Partitions {
 					if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
@@ -69,24 +74,28 @@ func openRawTxn(ctx context.Context, t *testing.T, cl *kgo.Client, txnID, topic 
 				}
 			}
 		}
+		for _, rt := range resp.Topics {
+			for _, rp := range rt.Partitions {
+				if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
+					return err
+				}
+			}
+		}
 		return nil
 	})
+}
 
+// txnBatch is a transactional batch of tx holding values, from sequence seq.
+func txnBatch(tx rawTxn, seq int32, values ...string) []byte {
 	recs := make([]records.Record, len(values))
 	for i, v := range values {
 		recs[i] = records.Record{Value: []byte(v)}
 	}
-	batch := records.Build(records.BuildOptions{
+	return records.Build(records.BuildOptions{
 		BaseTimestamp: time.Now().UnixMilli(),
-		Producer:      &records.ProducerFields{ID: tx.producerID, Epoch: tx.epoch, BaseSequence: 0},
+		Producer:      &records.ProducerFields{ID: tx.producerID, Epoch: tx.epoch, BaseSequence: seq},
 		Transactional: true,
 	}, recs)
-	produce := produceRequest(topic, batch)
-	produce.TransactionID = &txnID
-	if p := sendProduce(ctx, t, cl, produce); p.ErrorCode != 0 {
-		t.Fatalf("transactional produce: %v", kerr.ErrorForCode(p.ErrorCode))
-	}
-	return tx
 }
 
 // sendProduce sends a prepared produce request and returns its one partition's answer.

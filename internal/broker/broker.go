@@ -67,6 +67,7 @@ type Broker struct {
 	fetchers *replication.Manager // the follower side of replication
 	groups   *group.Coordinator
 	txns     *txn.Coordinator
+	peers    *peers // clients for other brokers' Kafka listeners
 	srv      *server.Server
 	ctrlSrv  *server.Server // the controller listener's Kafka side; nil without one
 	// controller is meta for the controller APIs, which are served before the quorum has
@@ -117,6 +118,7 @@ func Start(cfg Config) (*Broker, error) {
 		return nil, err
 	}
 	b.replicas = newReplicas(b)
+	b.peers = newPeers(cfg.NodeID, cfg.Dial)
 	b.groups = group.New(b.groupConfig(), offsetsStore{b.offsetsTopic()})
 	b.txns = txn.New(b.txnConfig(), txnStore{b.txnStateTopic()}, markerWriter{b}, producerIDSource{b})
 	b.meta, err = cluster.Start(cluster.Config{
@@ -201,6 +203,8 @@ func (b *Broker) shutdown(controlled bool) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		b.srv.Shutdown(ctx)
 		cancel()
+		// After the coordinators and the connections: nothing calls other brokers now.
+		b.peers.close()
 		b.closeControllerServer()
 		b.bg.Wait()
 		b.fetchers.Close()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/cluster"
@@ -44,45 +43,6 @@ func (b *Broker) txnConfig() txn.Config {
 		},
 		Logger: b.log,
 	}
-}
-
-// markerWriter writes transaction markers to the partitions this node leads (every
-// partition, on a single node; replication adds WriteTxnMarkers to other brokers here).
-type markerWriter struct{ b *Broker }
-
-func (w markerWriter) WriteMarkers(ctx context.Context, producerID int64, epoch int16, commit bool,
-	coordinatorEpoch int32, partitions []txn.TopicPartition) map[txn.TopicPartition]error {
-	failed := map[txn.TopicPartition]error{}
-	for _, tp := range partitions {
-		if err := w.b.writeMarker(ctx, producerID, epoch, commit, coordinatorEpoch, tp.Topic, tp.Partition); err != nil {
-			failed[tp] = err
-		}
-	}
-	return failed
-}
-
-// writeMarker appends one marker durably. A partition that no longer exists counts as
-// done, as Kafka's coordinator treats UNKNOWN_TOPIC_OR_PARTITION.
-func (b *Broker) writeMarker(ctx context.Context, producerID int64, epoch int16, commit bool,
-	coordinatorEpoch int32, topic string, index int32) error {
-	p := b.replicas.get(topic, index)
-	if p == nil {
-		if _, ok := b.meta.Image().Topics[topic]; !ok {
-			return nil
-		}
-		return kerr.NotLeaderForPartition
-	}
-	res, err := p.AppendMarker(producerID, epoch, commit, coordinatorEpoch)
-	if err != nil {
-		return err
-	}
-	if err := p.WaitReplicated(ctx, res.LastOffset+1, res.LeaderEpoch); err != nil {
-		return err
-	}
-	if topic == cluster.ConsumerOffsetsTopic {
-		b.groups.CompleteTxn(index, producerID, commit)
-	}
-	return nil
 }
 
 // producerIDSource gives the transaction coordinator fresh producer ids from the same
