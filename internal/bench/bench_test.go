@@ -14,7 +14,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkProduce -benchtime 200000x ./internal/bench
 func BenchmarkProduce(b *testing.B) {
-	c, err := Start(TargetWaybill, TargetOptions{DataDir: b.TempDir()})
+	c, err := Start(context.Background(), TargetWaybill, TargetOptions{DataDir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,8 +13,10 @@ type Report struct {
 	Workload WorkloadInfo `json:"workload"`
 	Phases   []Phase      `json:"phases"`
 	Targets  []TargetInfo `json:"targets"`
-	Machine  MachineInfo  `json:"machine"`
-	Results  []Result     `json:"results"`
+	// Cases are the settings compared, in order; empty when the run had none.
+	Cases   []Case      `json:"cases,omitempty"`
+	Machine MachineInfo `json:"machine"`
+	Results []Result    `json:"results"`
 }
 
 // WorkloadInfo is the part of a Workload that shapes the results.
@@ -37,6 +39,9 @@ type WorkloadInfo struct {
 	Transactional     bool   `json:"transactional,omitempty"`
 	CompareIdempotent bool   `json:"compare_idempotent,omitempty"`
 	TxnInterval       string `json:"txn_interval,omitempty"`
+	// The replication of the topics the run creates; cases override these and acks.
+	ReplicationFactor int16 `json:"replication_factor"`
+	MinInsyncReplicas int   `json:"min_insync_replicas,omitempty"`
 }
 
 // TargetInfo names a target and how it ran.
@@ -69,6 +74,9 @@ func newReport(w Workload, phases []Phase) *Report {
 
 		Transactional:     w.Transactional,
 		CompareIdempotent: w.CompareIdempotent,
+
+		ReplicationFactor: w.ReplicationFactor,
+		MinInsyncReplicas: w.MinInsyncReplicas,
 	}
 	if w.Transactional || w.CompareIdempotent {
 		info.TxnInterval = w.TxnInterval.String()
@@ -84,6 +92,7 @@ func newReport(w Workload, phases []Phase) *Report {
 	return &Report{
 		Workload: info,
 		Phases:   phases,
+		Cases:    w.Cases,
 		Machine:  MachineInfo{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version()},
 	}
 }

@@ -33,6 +33,10 @@ type Result struct {
 	// transactions' own figures; a consume phase read committed records only.
 	Transactional bool          `json:"transactional,omitempty"`
 	Transactions  *Transactions `json:"transactions,omitempty"`
+	// Case names the case (Case.Name) of a run that has cases.
+	Case string `json:"case,omitempty"`
+	// BrokerCPU is the brokers' CPU time, for a cluster of broker processes only.
+	BrokerCPU *BrokerCPU `json:"broker_cpu,omitempty"`
 }
 
 // Latency summarises a histogram in milliseconds.

@@ -7,22 +7,42 @@ import (
 	"time"
 )
 
-// compareWarmUp bounds the unmeasured produce that runs before an idempotent versus
-// transactional comparison: on a freshly started in-process broker the first phase is
-// markedly slower than the ones after it, which would count against whichever mode ran
-// first.
+// compareWarmUp bounds the unmeasured produce that runs before a comparison (cases, or
+// idempotent versus transactional): on a freshly started broker the first phase is
+// markedly slower than the ones after it, which would count against whatever ran first.
 const compareWarmUp = 3 * time.Second
 
+// runCases runs the phases against a started cluster for each case of the workload (or
+// its own settings alone), each case on a topic of its own, after one warm-up when
+// the run compares anything.
+func runCases(ctx context.Context, c *Cluster, w Workload, phases []Phase, progress io.Writer) ([]Result, error) {
+	cases := w.cases()
+	if len(cases) > 1 || w.CompareIdempotent {
+		if err := warmUpTarget(ctx, c, w.withCase(cases[0]), progress); err != nil {
+			return nil, err
+		}
+	}
+	var results []Result
+	for _, cs := range cases {
+		cw := w
+		if len(w.Cases) > 0 {
+			cw = w.withCase(cs)
+		}
+		res, err := runModes(ctx, c, cw, phases, progress)
+		results = append(results, res...)
+		if err != nil {
+			return results, err
+		}
+	}
+	return results, nil
+}
+
 // runModes runs the phases against a started cluster once, or, with
-// CompareIdempotent, twice back to back after a warm-up: idempotent producers, then
-// transactional ones, each on a topic of its own (a fresh one unless the workload
-// names a topic).
+// CompareIdempotent, twice back to back: idempotent producers, then transactional ones,
+// each on a topic of its own (a fresh one unless the workload names a topic).
 func runModes(ctx context.Context, c *Cluster, w Workload, phases []Phase, progress io.Writer) ([]Result, error) {
 	if !w.CompareIdempotent {
 		return Run(ctx, c, w, phases, progress)
-	}
-	if err := warmUpTarget(ctx, c, w, progress); err != nil {
-		return nil, err
 	}
 	results, err := Run(ctx, c, w.withTransactions(false), phases, progress)
 	if err != nil {

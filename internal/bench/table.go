@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -22,45 +23,113 @@ func (r *Report) WriteTable(out io.Writer) error {
 	if w.Records > 0 {
 		bound = fmt.Sprintf("%d records per phase", w.Records)
 	}
-	fmt.Fprintf(out, "workload: %d B records, %d partitions, %d producers, %d consumers, acks=%s, %s, compression %s, linger %s, batch max %d B, %s\n",
-		w.RecordSize, w.Partitions, w.Producers, w.Consumers, w.Acks, idem, w.Compression, w.Linger, w.BatchMaxBytes, bound)
-	fmt.Fprintf(out, "machine:  %s/%s, %d CPUs, %s (clients and in-process brokers share these CPUs)\n",
+	settings := fmt.Sprintf("acks=%s, %s, replication factor %d", w.Acks, idem, w.ReplicationFactor)
+	if w.MinInsyncReplicas > 0 {
+		settings += fmt.Sprintf(", min.insync.replicas %d", w.MinInsyncReplicas)
+	}
+	if len(r.Cases) > 0 {
+		settings = "acks, idempotence and replication per case"
+		if txn := w.transactionsLabel(); txn != "" {
+			settings += ", " + txn
+		}
+	}
+	fmt.Fprintf(out, "workload: %d B records, %d partitions, %d producers, %d consumers, %s, compression %s, linger %s, batch max %d B, %s\n",
+		w.RecordSize, w.Partitions, w.Producers, w.Consumers, settings, w.Compression, w.Linger, w.BatchMaxBytes, bound)
+	fmt.Fprintf(out, "machine:  %s/%s, %d CPUs, %s (the clients and any brokers started here share these CPUs)\n",
 		r.Machine.OS, r.Machine.Arch, r.Machine.CPUs, r.Machine.GoVersion)
 	for _, t := range r.Targets {
 		fmt.Fprintf(out, "target:   %-8s %s\n", t.Name, t.Details)
 	}
+	for i, c := range r.Cases {
+		fmt.Fprintf(out, "case %d:   %s\n", i+1, c.Name())
+	}
 	fmt.Fprintln(out)
 
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\tphase\trecords\tMB/s\trecords/s\tp50 ms\tp99 ms\tp99.9 ms\tmax ms\terrors\tseconds\t")
-	for _, res := range r.Results {
-		phase := phaseLabel(res.Phase, res.Transactional)
-		if res.TargetMBPerS > 0 {
-			phase += fmt.Sprintf(" @%g", res.TargetMBPerS)
-		}
-		lat := []string{"-", "-", "-", "-"}
-		if l := res.Latency; l != nil {
-			lat = []string{ms(l.P50), ms(l.P99), ms(l.P999), ms(l.Max)}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.0f\t%s\t%d\t%.2f\t\n", res.Target, phase, res.Records,
-			res.MBPerSec, res.RecordsPerSec, strings.Join(lat, "\t"), res.Errors, res.Seconds)
-	}
-	if err := tw.Flush(); err != nil {
+	if err := r.writeResults(out); err != nil {
 		return err
 	}
 	for _, res := range r.Results {
 		if res.FirstError != "" {
-			fmt.Fprintf(out, "%s %s: first error: %s\n", res.Target, phaseLabel(res.Phase, res.Transactional), res.FirstError)
+			fmt.Fprintf(out, "%s %s%s: first error: %s\n", res.Target, caseLabel(res.Case), phaseLabel(res.Phase, res.Transactional), res.FirstError)
 		}
 	}
 	if err := r.writeTransactions(out); err != nil {
 		return err
+	}
+	if len(r.Cases) > 1 {
+		return r.writeCaseComparison(out)
 	}
 	if len(r.Targets) > 1 {
 		fmt.Fprintln(out)
 		return r.writeComparison(out)
 	}
 	return nil
+}
+
+// writeResults writes one row per result, with a case column when the run had cases
+// and the brokers' CPU when it was measured.
+func (r *Report) writeResults(out io.Writer) error {
+	withCases := len(r.Cases) > 0
+	withCPU := slices.ContainsFunc(r.Results, func(res Result) bool { return res.BrokerCPU != nil })
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	header := []string{"target"}
+	if withCases {
+		header = append(header, "case")
+	}
+	header = append(header, "phase", "records", "MB/s", "records/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "errors", "seconds")
+	if withCPU {
+		header = append(header, "broker CPU s", "CPU s/GB")
+	}
+	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+	for _, res := range r.Results {
+		row := []string{res.Target}
+		if withCases {
+			row = append(row, res.Case)
+		}
+		lat := []string{"-", "-", "-", "-"}
+		if l := res.Latency; l != nil {
+			lat = []string{ms(l.P50), ms(l.P99), ms(l.P999), ms(l.Max)}
+		}
+		row = append(row, resultPhaseLabel(res), fmt.Sprint(res.Records), fmt.Sprintf("%.1f", res.MBPerSec),
+			fmt.Sprintf("%.0f", res.RecordsPerSec))
+		row = append(row, lat...)
+		row = append(row, fmt.Sprint(res.Errors), fmt.Sprintf("%.2f", res.Seconds))
+		if withCPU {
+			row = append(row, cpuSeconds(res.BrokerCPU), cpuPerGB(res.BrokerCPU))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	return tw.Flush()
+}
+
+// resultPhaseLabel is the phase with its transactions and, at a fixed rate, the rate.
+func resultPhaseLabel(res Result) string {
+	phase := phaseLabel(res.Phase, res.Transactional)
+	if res.TargetMBPerS > 0 {
+		phase += fmt.Sprintf(" @%g", res.TargetMBPerS)
+	}
+	return phase
+}
+
+func caseLabel(name string) string {
+	if name == "" {
+		return ""
+	}
+	return name + " "
+}
+
+func cpuSeconds(c *BrokerCPU) string {
+	if c == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", c.Seconds)
+}
+
+func cpuPerGB(c *BrokerCPU) string {
+	if c == nil || c.SecondsPerGB == 0 {
+		return "-"
+	}
+	return formatMetric(c.SecondsPerGB)
 }
 
 func ms(v float64) string { return fmt.Sprintf("%.2f", v) }

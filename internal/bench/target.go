@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -24,9 +26,13 @@ const (
 	TargetKfake Target = "kfake"
 	// TargetExternal uses an already running cluster at Brokers.
 	TargetExternal Target = "external"
+	// TargetCluster starts Nodes `waybill serve` processes of Binary as one cluster on
+	// 127.0.0.1, so that each broker's CPU can be measured on its own.
+	TargetCluster Target = "cluster"
 )
 
-// ParseTarget checks a target name.
+// ParseTarget checks a target name. The cluster target is not among them: it is
+// asked for by its number of nodes.
 func ParseTarget(s string) (Target, error) {
 	switch t := Target(s); t {
 	case TargetWaybill, TargetKfake, TargetExternal:
@@ -38,13 +44,32 @@ func ParseTarget(s string) (Target, error) {
 // TargetOptions says how to start or reach a target.
 type TargetOptions struct {
 	Brokers []string // external only
-	// DataDir is the parent of the waybill target's temporary data directory; empty
-	// means the system temporary directory.
+	// DataDir is the parent of the waybill and cluster targets' temporary data
+	// directory; empty means the system temporary directory.
 	DataDir string
-	// BrokerConfigs are Kafka-named broker configs for the waybill target.
+	// BrokerConfigs are Kafka-named broker configs for the waybill and cluster targets.
 	BrokerConfigs map[string]string
 	// Logger receives the waybill broker's logs; nil discards them.
 	Logger *slog.Logger
+
+	// Nodes is the cluster target's number of `waybill serve` processes, and Binary the
+	// waybill executable they run.
+	Nodes  int
+	Binary string
+	// BrokerOutput receives the cluster target's log lines (warnings and errors), each
+	// prefixed with its node; nil keeps them in the nodes' log files only.
+	BrokerOutput io.Writer
+}
+
+// brokers is how many brokers the target has; 0 when unknown.
+func (o TargetOptions) brokers(t Target) int {
+	switch t {
+	case TargetWaybill, TargetKfake:
+		return 1
+	case TargetCluster:
+		return o.Nodes
+	}
+	return 0
 }
 
 // Cluster is a started (or reached) target.
@@ -53,6 +78,12 @@ type Cluster struct {
 	Seeds   []string
 	Details string // one line describing it, for the report
 	close   func()
+	// cpu reads the brokers' CPU time; nil when they share this process or run
+	// elsewhere.
+	cpu *cpuSampler
+	// lost receives an error when a broker process exits before Close; nil for targets
+	// without processes.
+	lost <-chan error
 }
 
 // Close stops an in-process cluster and removes its data; a no-op for external ones.
@@ -62,13 +93,21 @@ func (c *Cluster) Close() {
 	}
 }
 
-// Start starts or reaches the target.
-func Start(t Target, o TargetOptions) (*Cluster, error) {
+// Start starts or reaches the target. Starting a cluster of processes waits until
+// every broker is registered and unfenced, or ctx ends.
+func Start(ctx context.Context, t Target, o TargetOptions) (*Cluster, error) {
+	return start(ctx, t, o, nil)
+}
+
+// start is Start with a writer for the cluster target's start-up and stop lines.
+func start(ctx context.Context, t Target, o TargetOptions, progress io.Writer) (*Cluster, error) {
 	switch t {
 	case TargetWaybill:
 		return startWaybill(o)
 	case TargetKfake:
 		return startKfake()
+	case TargetCluster:
+		return startProcesses(ctx, o, progress)
 	case TargetExternal:
 		if len(o.Brokers) == 0 {
 			return nil, fmt.Errorf("target external needs brokers")

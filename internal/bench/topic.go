@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -27,22 +28,32 @@ func freshTopicName() string {
 	return "bench-" + hex.EncodeToString(b)
 }
 
+// newAdmin is the run's admin client. kadm answers Metadata from kgo's cache, which is
+// kept for MetadataMinAge (5 s by default): in a cluster, a broker that had not yet
+// applied a topic's creation answers "unknown topic", and waiting for the topic's
+// leaders would then see that answer for 5 s. A short age keeps each poll fresh.
 func newAdmin(seeds []string) (*kadm.Client, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ClientID("waybill-bench"))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ClientID("waybill-bench"),
+		kgo.MetadataMinAge(10*time.Millisecond))
 	if err != nil {
 		return nil, err
 	}
 	return kadm.NewClient(cl), nil
 }
 
-// ensureTopic creates the workload's topic when it does not exist and waits until its
-// partitions have leaders.
+// ensureTopic creates the workload's topic, with its replication factor and
+// min.insync.replicas, when it does not exist and waits until its partitions have
+// leaders. An existing topic keeps the replication it has.
 func ensureTopic(ctx context.Context, adm *kadm.Client, w Workload) (*benchTopic, error) {
 	t := &benchTopic{name: w.Topic}
 	if t.name == "" {
 		t.name = freshTopicName()
 	}
-	resp, err := adm.CreateTopic(ctx, w.Partitions, -1, nil, t.name)
+	var configs map[string]*string
+	if w.MinInsyncReplicas > 0 {
+		configs = map[string]*string{"min.insync.replicas": kadm.StringPtr(strconv.Itoa(w.MinInsyncReplicas))}
+	}
+	resp, err := adm.CreateTopic(ctx, w.Partitions, w.ReplicationFactor, configs, t.name)
 	switch {
 	case err == nil && resp.Err == nil:
 		t.created = true

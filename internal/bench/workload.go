@@ -25,6 +25,16 @@ type Workload struct {
 	Idempotent  bool
 	Compression string // none, gzip, snappy, lz4 or zstd
 
+	// ReplicationFactor and MinInsyncReplicas (0: the broker's default) are the
+	// replication of a topic the run creates.
+	ReplicationFactor int16
+	MinInsyncReplicas int
+	// Cases, when set, run the phases once per case, each on a fresh topic, with the
+	// case's replication and acks in place of the workload's own.
+	Cases []Case
+	// caseName labels the results of one case's run; empty outside withCase.
+	caseName string
+
 	// Transactional makes every producer client transactional, with its own
 	// transactional id, committing a transaction every TxnInterval; only committed
 	// records count.
@@ -50,8 +60,8 @@ type Workload struct {
 	RequestTimeouts time.Duration // bound for admin requests and the final flush
 }
 
-// DefaultWorkload is 1 KiB records to 16 partitions from 4 clients with acks=all and
-// idempotence, for 10 seconds per phase.
+// DefaultWorkload is 1 KiB records to 16 partitions (replication factor 1) from 4
+// clients with acks=all and idempotence, for 10 seconds per phase.
 func DefaultWorkload() Workload {
 	return Workload{
 		Partitions:      16,
@@ -71,6 +81,8 @@ func DefaultWorkload() Workload {
 		FetchPartBytes:  8 << 20,
 		ProgressEvery:   time.Second,
 		RequestTimeouts: 30 * time.Second,
+
+		ReplicationFactor: 1,
 	}
 }
 
@@ -104,7 +116,10 @@ func (w Workload) Validate() error {
 	if err := w.validateTransactions(); err != nil {
 		return err
 	}
-	return nil
+	if err := w.validateReplication(); err != nil {
+		return err
+	}
+	return w.validateCases()
 }
 
 func (w Workload) acks() (kgo.Acks, error) { return clientopt.Acks(w.Acks) }
