@@ -187,7 +187,7 @@ func readForConsumer(p *partition.Partition, isolation int8, fp kmsg.FetchReques
 	}
 	if diverging, epoch, end := p.Diverging(fp.LastFetchedEpoch, fp.FetchOffset); diverging {
 		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = p.HighWatermark(), p.LastStableOffset(), p.Log().StartOffset()
-		rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset = epoch, min(end, p.HighWatermark())
+		rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset = epoch, end
 		return nil, nil
 	}
 	return readPartition(p, isolation, fp.FetchOffset, maxBytes, rp)

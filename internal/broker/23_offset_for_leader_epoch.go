@@ -2,8 +2,9 @@ package broker
 
 // OffsetForLeaderEpoch v2-4 (KIP-101/279): the end offset of the requested leader epoch
 // on the leader, from its leader-epoch cache: the largest epoch at or below the one asked
-// for, and where the next one began (the log end for the newest). Consumers (replica id
-// -1) are answered no further than the high watermark, which is all they may read.
+// for, and where the next one began (the log end for the newest). Consumers get the same
+// answer as followers, as in Kafka: a new leader's high watermark may still lag what its
+// epochs hold, and capping at it would tell a consumer that records it read were lost.
 
 import (
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -32,9 +33,6 @@ func (b *Broker) handleOffsetForLeaderEpoch(r *server.Request) server.Pending {
 				rp.ErrorCode = checkLeaderEpoch(p, op.CurrentLeaderEpoch)
 			default:
 				rp.LeaderEpoch, rp.EndOffset = p.EndOffsetForEpoch(op.LeaderEpoch)
-				if req.ReplicaID < 0 && rp.EndOffset >= 0 {
-					rp.EndOffset = min(rp.EndOffset, p.HighWatermark())
-				}
 			}
 			rt.Partitions = append(rt.Partitions, rp)
 		}

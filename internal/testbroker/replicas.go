@@ -14,9 +14,9 @@ import (
 
 // VerifyReplicas checks, as Kafka's ReplicaVerificationTool does, that every replica of
 // each of topic's partitions on the running nodes holds the same batches (offset, epoch
-// and CRC) up to the leader's high watermark. Followers may still be catching up, so it
-// waits, within ctx, until each has reached that high watermark; a difference in what
-// they hold fails at once.
+// and CRC) up to the leader's high watermark. Call it once writes have stopped: it waits,
+// within ctx, until the partition has settled (the leader's high watermark at its log
+// end, every replica there); a difference in what they hold fails at once.
 func VerifyReplicas(ctx context.Context, t testing.TB, nodes []*Broker, topic string, partitions int32) {
 	t.Helper()
 	verifyReplicas(ctx, t, func() map[int32]*broker.Broker {
@@ -84,6 +84,9 @@ func compareReplicas(brokers map[int32]*broker.Broker, topic string, index int32
 		return fmt.Errorf("%s-%d has no running leader among %v", topic, index, ids), false
 	}
 	hw := leader.HighWatermark()
+	if end := leader.Log().EndOffset(); hw < end {
+		return fmt.Errorf("%s-%d: the leader's high watermark %d is below its log end %d", topic, index, hw, end), false
+	}
 	want, err := leader.Batches(hw)
 	if err != nil {
 		return err, false

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,18 +115,26 @@ func waitForPartition(ctx context.Context, t *testing.T, node *faults.ClusterNod
 	return got
 }
 
-// produce sends values [from, to) to partition 0 of topic, one record each, and returns
-// the ones acknowledged.
+// produce sends values [from, to) to partition 0 of topic, one record each, all at once,
+// and returns the ones acknowledged and the errors of the others.
 func produce(ctx context.Context, cl *kgo.Client, topic string, from, to int) (acked []string, errs []error) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	for i := from; i < to; i++ {
 		v := fmt.Sprint(i)
-		err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Partition: 0, Value: []byte(v)}).FirstErr()
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		acked = append(acked, v)
+		wg.Add(1)
+		cl.Produce(ctx, &kgo.Record{Topic: topic, Partition: 0, Value: []byte(v)}, func(_ *kgo.Record, err error) {
+			defer wg.Done()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			acked = append(acked, v)
+		})
 	}
+	wg.Wait()
 	return acked, errs
 }
 
