@@ -33,6 +33,10 @@ type ProcessConfig struct {
 	// BrokerConfig holds broker configs by their Kafka names, passed as --set. Default:
 	// group.initial.rebalance.delay.ms=0.
 	BrokerConfig map[string]string
+	// Args are more `waybill serve` flags, such as a cluster node's --node-id,
+	// --controller-listen and --controller-quorum. A cluster's voters only become ready
+	// together, so start them at once (one StartProcessNode per goroutine).
+	Args []string
 	// Stderr receives the broker's log of every run; nil discards it. An *os.File opened
 	// for appending keeps all runs in one file.
 	Stderr io.Writer
@@ -60,11 +64,11 @@ func StartProcessNode(cfg ProcessConfig) (*ProcessNode, error) {
 	if cfg.Binary == "" || cfg.Dir == "" {
 		return nil, errors.New("faults: ProcessConfig needs Binary and Dir")
 	}
-	addr, err := freeLocalAddr()
+	addr, err := FreeLocalAddr()
 	if err != nil {
 		return nil, err
 	}
-	adminAddr, err := freeLocalAddr()
+	adminAddr, err := FreeLocalAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +135,7 @@ func (pn *ProcessNode) Start() error {
 		values[k] = v
 	}
 	args := []string{"serve", "--data-dir", pn.cfg.Dir, "--listen", pn.addr, "--admin-listen", pn.adminAddr}
+	args = append(args, pn.cfg.Args...)
 	keys := make([]string, 0, len(values))
 	for k := range values {
 		keys = append(keys, k)
@@ -202,14 +207,43 @@ func (pn *ProcessNode) killLocked() error {
 	if !pn.runningLocked() {
 		return nil
 	}
-	if err := pn.cmd.Process.Signal(syscall.SIGKILL); err != nil && pn.runningLocked() {
-		return fmt.Errorf("faults: kill -9 waybill: %w", err)
+	exited, err := pn.signalExitLocked(syscall.SIGKILL, processExitTimeout)
+	if err == nil && !exited {
+		err = fmt.Errorf("faults: the killed broker did not exit within %v", processExitTimeout)
+	}
+	return err
+}
+
+// Stop sends SIGTERM, the graceful stop (a cluster node first hands its leaderships over),
+// and waits up to timeout for the process to exit. One still running then is killed with
+// SIGKILL and reported as an error. Stopping a process that is not running does nothing.
+func (pn *ProcessNode) Stop(timeout time.Duration) error {
+	pn.mu.Lock()
+	defer pn.mu.Unlock()
+	if !pn.runningLocked() {
+		return nil
+	}
+	exited, err := pn.signalExitLocked(syscall.SIGTERM, timeout)
+	if err != nil || exited {
+		return err
+	}
+	if err := pn.killLocked(); err != nil {
+		return err
+	}
+	return fmt.Errorf("faults: waybill did not stop within %v of SIGTERM; killed it", timeout)
+}
+
+// signalExitLocked sends sig to the running process and waits up to timeout for it to
+// exit, reporting whether it did.
+func (pn *ProcessNode) signalExitLocked(sig syscall.Signal, timeout time.Duration) (exited bool, err error) {
+	if err := pn.cmd.Process.Signal(sig); err != nil && pn.runningLocked() {
+		return false, fmt.Errorf("faults: %v to waybill: %w", sig, err)
 	}
 	select {
 	case <-pn.exited:
-		return nil
-	case <-time.After(processExitTimeout):
-		return fmt.Errorf("faults: the killed broker did not exit within %v", processExitTimeout)
+		return true, nil
+	case <-time.After(timeout):
+		return false, nil
 	}
 }
 
@@ -249,9 +283,9 @@ func (pn *ProcessNode) Close() error {
 	return err
 }
 
-// freeLocalAddr finds a free 127.0.0.1 port. The port is released before the broker
+// FreeLocalAddr finds a free 127.0.0.1 port. The port is released before the broker
 // binds it, so another process could take it in between; a clash fails loudly at start.
-func freeLocalAddr() (string, error) {
+func FreeLocalAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
