@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -283,15 +286,48 @@ func (pn *ProcessNode) Close() error {
 	return err
 }
 
-// FreeLocalAddr finds a free 127.0.0.1 port. The port is released before the broker
-// binds it, so another process could take it in between; a clash fails loudly at start.
+// FreeLocalAddr finds a free 127.0.0.1 port for a broker to listen at. The port is
+// released before the broker binds it, so another process could take it in between; a
+// clash fails loudly at start. It is taken below the kernel's ephemeral range where there
+// is one (Linux), as outgoing connections — the cluster's own, while its nodes start —
+// take their local ports from that range and could take it otherwise.
 func FreeLocalAddr() (string, error) {
+	if low := ephemeralLow(); low > minChosenPort+1 {
+		for range 100 {
+			port := minChosenPort + rand.IntN(low-minChosenPort)
+			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+			if err == nil {
+				ln.Close()
+				return ln.Addr().String(), nil
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// minChosenPort is the lowest port FreeLocalAddr picks, above the well-known services.
+const minChosenPort = 10000
+
+// ephemeralLow is the first port of the kernel's ephemeral range, 0 if unknown.
+func ephemeralLow() int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) != 2 {
+		return 0
+	}
+	low, err := strconv.Atoi(fields[0])
+	if err != nil {
+		return 0
+	}
+	return low
 }
 
 // waitStopped waits until every thread of pid is stopped ("T" in /proc/pid/task/*/stat).
