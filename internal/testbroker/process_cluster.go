@@ -106,7 +106,9 @@ func StartProcessCluster(t testing.TB, binary string, n int, opts ProcessCluster
 					t.Error(err)
 				}
 			}
-			cp.peer.Close()
+			if cp.peer != nil {
+				cp.peer.Close()
+			}
 		}
 		for _, f := range stderrs {
 			if f != nil {

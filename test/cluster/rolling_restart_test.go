@@ -1,7 +1,9 @@
 package cluster_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +43,11 @@ func TestRollingRestartBySigtermLosesNothing(t *testing.T) {
 	pc := testbroker.StartProcessCluster(t, waybillBinary, 3, testbroker.ProcessClusterOptions{BrokerConfig: replicatedInternalTopics})
 	createReplicatedTopic(t, pc, topic, partitions)
 	producer := startClusterProducer(t, pc.Addrs(), topic, partitions, "roll")
-	consumer := lab.NewConsumer(lab.ConsumerConfig{Topic: topic, Group: "rolling-group", Strategy: lab.CommitAfterProcess, Recorder: producer.rec})
+	// The consumer's poll errors (the lab logs them at debug level) explain a rewind: the
+	// handler serialises its writes, and the buffer is read once the consumer stopped.
+	pollErrors := &bytes.Buffer{}
+	consumer := lab.NewConsumer(lab.ConsumerConfig{Topic: topic, Group: "rolling-group", Strategy: lab.CommitAfterProcess, Recorder: producer.rec,
+		Logger: slog.New(slog.NewTextHandler(pollErrors, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	member, err := consumer.Start(ctx, strings.Join(pc.Addrs(), ","))
@@ -84,6 +90,10 @@ func TestRollingRestartBySigtermLosesNothing(t *testing.T) {
 	member.Stop()
 	producer.rec.ConsumersRan()
 
+	if pollErrors.Len() > 0 {
+		lines := strings.Split(strings.TrimSpace(pollErrors.String()), "\n")
+		t.Logf("the consumer's poll errors (%d):\n%s", len(lines), strings.Join(firstFew(lines), "\n"))
+	}
 	res := readBackAndCheck(t, producer.rec, pc)
 	t.Logf("sent %d, acked %d, failed %d, unknown %d, found %d distinct, consumed %d distinct",
 		res.Sent, res.Acked, res.Failed, res.Unknown, res.Stored, res.Consumed)
