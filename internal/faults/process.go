@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -33,6 +36,10 @@ type ProcessConfig struct {
 	// BrokerConfig holds broker configs by their Kafka names, passed as --set. Default:
 	// group.initial.rebalance.delay.ms=0.
 	BrokerConfig map[string]string
+	// Args are more `waybill serve` flags, such as a cluster node's --node-id,
+	// --controller-listen and --controller-quorum. A cluster's voters only become ready
+	// together, so start them at once (one StartProcessNode per goroutine).
+	Args []string
 	// Stderr receives the broker's log of every run; nil discards it. An *os.File opened
 	// for appending keeps all runs in one file.
 	Stderr io.Writer
@@ -60,11 +67,11 @@ func StartProcessNode(cfg ProcessConfig) (*ProcessNode, error) {
 	if cfg.Binary == "" || cfg.Dir == "" {
 		return nil, errors.New("faults: ProcessConfig needs Binary and Dir")
 	}
-	addr, err := freeLocalAddr()
+	addr, err := FreeLocalAddr()
 	if err != nil {
 		return nil, err
 	}
-	adminAddr, err := freeLocalAddr()
+	adminAddr, err := FreeLocalAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +138,7 @@ func (pn *ProcessNode) Start() error {
 		values[k] = v
 	}
 	args := []string{"serve", "--data-dir", pn.cfg.Dir, "--listen", pn.addr, "--admin-listen", pn.adminAddr}
+	args = append(args, pn.cfg.Args...)
 	keys := make([]string, 0, len(values))
 	for k := range values {
 		keys = append(keys, k)
@@ -202,14 +210,43 @@ func (pn *ProcessNode) killLocked() error {
 	if !pn.runningLocked() {
 		return nil
 	}
-	if err := pn.cmd.Process.Signal(syscall.SIGKILL); err != nil && pn.runningLocked() {
-		return fmt.Errorf("faults: kill -9 waybill: %w", err)
+	exited, err := pn.signalExitLocked(syscall.SIGKILL, processExitTimeout)
+	if err == nil && !exited {
+		err = fmt.Errorf("faults: the killed broker did not exit within %v", processExitTimeout)
+	}
+	return err
+}
+
+// Stop sends SIGTERM, the graceful stop (a cluster node first hands its leaderships over),
+// and waits up to timeout for the process to exit. One still running then is killed with
+// SIGKILL and reported as an error. Stopping a process that is not running does nothing.
+func (pn *ProcessNode) Stop(timeout time.Duration) error {
+	pn.mu.Lock()
+	defer pn.mu.Unlock()
+	if !pn.runningLocked() {
+		return nil
+	}
+	exited, err := pn.signalExitLocked(syscall.SIGTERM, timeout)
+	if err != nil || exited {
+		return err
+	}
+	if err := pn.killLocked(); err != nil {
+		return err
+	}
+	return fmt.Errorf("faults: waybill did not stop within %v of SIGTERM; killed it", timeout)
+}
+
+// signalExitLocked sends sig to the running process and waits up to timeout for it to
+// exit, reporting whether it did.
+func (pn *ProcessNode) signalExitLocked(sig syscall.Signal, timeout time.Duration) (exited bool, err error) {
+	if err := pn.cmd.Process.Signal(sig); err != nil && pn.runningLocked() {
+		return false, fmt.Errorf("faults: %v to waybill: %w", sig, err)
 	}
 	select {
 	case <-pn.exited:
-		return nil
-	case <-time.After(processExitTimeout):
-		return fmt.Errorf("faults: the killed broker did not exit within %v", processExitTimeout)
+		return true, nil
+	case <-time.After(timeout):
+		return false, nil
 	}
 }
 
@@ -249,15 +286,48 @@ func (pn *ProcessNode) Close() error {
 	return err
 }
 
-// freeLocalAddr finds a free 127.0.0.1 port. The port is released before the broker
-// binds it, so another process could take it in between; a clash fails loudly at start.
-func freeLocalAddr() (string, error) {
+// FreeLocalAddr finds a free 127.0.0.1 port for a broker to listen at. The port is
+// released before the broker binds it, so another process could take it in between; a
+// clash fails loudly at start. It is taken below the kernel's ephemeral range where there
+// is one (Linux), as outgoing connections — the cluster's own, while its nodes start —
+// take their local ports from that range and could take it otherwise.
+func FreeLocalAddr() (string, error) {
+	if low := ephemeralLow(); low > minChosenPort+1 {
+		for range 100 {
+			port := minChosenPort + rand.IntN(low-minChosenPort)
+			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+			if err == nil {
+				ln.Close()
+				return ln.Addr().String(), nil
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// minChosenPort is the lowest port FreeLocalAddr picks, above the well-known services.
+const minChosenPort = 10000
+
+// ephemeralLow is the first port of the kernel's ephemeral range, 0 if unknown.
+func ephemeralLow() int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) != 2 {
+		return 0
+	}
+	low, err := strconv.Atoi(fields[0])
+	if err != nil {
+		return 0
+	}
+	return low
 }
 
 // waitStopped waits until every thread of pid is stopped ("T" in /proc/pid/task/*/stat).

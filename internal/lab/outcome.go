@@ -2,6 +2,7 @@ package lab
 
 import (
 	"errors"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -33,3 +34,17 @@ func OutcomeOf(err error) Outcome {
 
 // errAborted is a transaction that ended in an abort although its commit was asked for.
 var errAborted = kerr.TransactionAbortable
+
+// ProducedSend is the Send a kgo produce promise reports: r and err as the promise got
+// them, for the producer incarnation's seq-th value, in transaction txn (or NoTxn),
+// produced from start until now. The offset is the ack's when err is nil.
+func ProducedSend(producer, seq, txn int, start time.Time, r *kgo.Record, err error) Send {
+	s := Send{Producer: producer, Value: string(r.Value), Partition: r.Partition, Seq: seq, Txn: txn,
+		Outcome: OutcomeOf(err), Offset: -1, Start: start, End: time.Now()}
+	if err != nil {
+		s.Err = err.Error()
+	} else {
+		s.Offset = r.Offset
+	}
+	return s
+}

@@ -265,12 +265,9 @@ func (in *Incarnation) send(ctx context.Context, idx, txn int, done func(Send)) 
 	p.mu.Unlock()
 	start := time.Now()
 	in.cl.Produce(ctx, &kgo.Record{Key: []byte(key), Value: []byte(value)}, func(r *kgo.Record, err error) {
-		s := Send{Producer: in.ID, Value: value, Partition: r.Partition, Seq: seq, Txn: txn,
-			Outcome: OutcomeOf(err), Offset: -1, Start: start, End: time.Now()}
-		if err != nil {
-			s.Err = err.Error()
-		} else if p.cfg.Settings.Acks != 0 {
-			s.Offset = r.Offset
+		s := ProducedSend(in.ID, seq, txn, start, r, err)
+		if p.cfg.Settings.Acks == 0 {
+			s.Offset = -1 // an acks=0 produce learns no offset
 		}
 		p.cfg.Recorder.Send(s)
 		done(s)

@@ -79,20 +79,25 @@ func (bp *Process) Restart() {
 
 // logStderr shows the tail of the broker's stderr, which spans all its runs.
 func (bp *Process) logStderr() {
-	data, err := os.ReadFile(bp.stderrPath)
+	starts := 0
+	if bp.node != nil {
+		starts = bp.node.Starts()
+	}
+	logStderrTail(bp.t, "broker", bp.stderrPath, starts)
+}
+
+// logStderrTail logs the last 16 KiB of a broker's stderr file, from a line start.
+func logStderrTail(t testing.TB, name, path string, starts int) {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		bp.t.Logf("broker stderr: %v", err)
+		t.Logf("%s stderr: %v", name, err)
 		return
 	}
 	const tail = 16 << 10
 	if len(data) > tail {
 		data = data[bytes.IndexByte(data[len(data)-tail:], '\n')+len(data)-tail+1:]
 	}
-	starts := 0
-	if bp.node != nil {
-		starts = bp.node.Starts()
-	}
-	bp.t.Logf("broker stderr (tail, %d starts):\n%s", starts, data)
+	t.Logf("%s stderr (tail, %d starts):\n%s", name, starts, data)
 }
 
 // BuildBinary builds ./cmd/waybill from the module root into dir and returns its path.

@@ -16,14 +16,7 @@ const readBackTimeout = 30 * time.Second
 
 // producedSend is what a kgo promise learned about the seq-th value of the only producer.
 func producedSend(seq int, start time.Time, r *kgo.Record, err error) lab.Send {
-	s := lab.Send{Producer: 1, Value: string(r.Value), Partition: r.Partition, Seq: seq, Txn: lab.NoTxn,
-		Outcome: lab.OutcomeOf(err), Offset: -1, Start: start, End: time.Now()}
-	if err != nil {
-		s.Err = err.Error()
-	} else {
-		s.Offset = r.Offset
-	}
-	return s
+	return lab.ProducedSend(1, seq, lab.NoTxn, start, r, err)
 }
 
 // readBack reads the recorder's topic from addr to its end as the final read and checks
