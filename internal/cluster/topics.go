@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -146,7 +147,8 @@ func (n *Node) initialPartitions(img *Image, req CreateTopicRequest) ([]Partitio
 // CreateInternalTopic creates a compacted internal topic such as __consumer_offsets
 // or __transaction_state, with Kafka's settings for it (replication factor and segment
 // size from offsets.topic.* or transaction.state.log.*), overlaid by configs, and
-// cleanup.policy=compact regardless. It returns TopicAlreadyExists when the topic is
+// cleanup.policy=compact regardless. The replication factor is capped by the live
+// brokers, and min.insync.replicas by the replication factor. It returns TopicAlreadyExists when the topic is
 // there already, which callers that "ensure" the topic treat as success.
 func (n *Node) CreateInternalTopic(ctx context.Context, name string, partitions int32, configs map[string]string) (*Topic, error) {
 	b := n.cfg.Defaults
@@ -165,6 +167,21 @@ func (n *Node) CreateInternalTopic(ctx context.Context, name string, partitions 
 	}
 	maps.Copy(overrides, configs)
 	overrides[config.CleanupPolicy] = config.CleanupPolicyCompact
+	// Kafka's replication factor of 3 is capped by the brokers there are, so that a
+	// single node (or a cluster of two) still gets its coordinators; a replicated
+	// internal topic then refuses acks=all writes with fewer than 2 in sync, and never
+	// asks for more in sync than it has replicas.
+	rf = max(1, min(rf, int16(len(n.Image().LiveBrokers()))))
+	minISR := int64(1)
+	if rf > 1 {
+		minISR = 2
+	}
+	if v, ok := overrides[config.MinInsyncReplicas]; ok {
+		if parsed, err := strconv.ParseInt(v, 10, 32); err == nil {
+			minISR = parsed
+		}
+	}
+	overrides[config.MinInsyncReplicas] = itoa(min(minISR, int64(rf)))
 	return n.createTopic(ctx, CreateTopicRequest{
 		Name: name, Partitions: partitions, ReplicationFactor: rf, Configs: overrides,
 	}, true)

@@ -53,8 +53,8 @@ const (
 )
 
 // brokerSpecs lists the broker configs a user sets and DescribeConfigs shows for a
-// BROKER resource. Replication factors of internal topics default to 1 rather than
-// Kafka's 3 because a Waybill cluster starts as a single node.
+// BROKER resource. Replication factors of internal topics default to Kafka's 3, capped
+// by the live brokers when the topic is created, so that a single node still works.
 var brokerSpecs = newSpecTable(append([]spec{
 	{name: AutoCreateTopicsEnable, rule: boolean(), def: val("true"),
 		doc: "Create a topic when a client asks for metadata of, or produces to, a topic that does not exist."},
@@ -64,18 +64,18 @@ var brokerSpecs = newSpecTable(append([]spec{
 		doc: "Replication factor of a topic created without an explicit one."},
 	{name: OffsetsTopicNumPartitions, rule: intAtLeast(1), def: itoa(defaultInternalTopicPartitions),
 		doc: "Partitions of __consumer_offsets (fixed once the topic exists)."},
-	{name: OffsetsTopicReplicationFactor, rule: shortAtLeast(1), def: itoa(1),
-		doc: "Replication factor of __consumer_offsets."},
+	{name: OffsetsTopicReplicationFactor, rule: shortAtLeast(1), def: itoa(3),
+		doc: "Replication factor of __consumer_offsets, capped by the live brokers when it is created."},
 	{name: OffsetsTopicSegmentBytes, rule: intAtLeast(1), def: itoa(defaultInternalTopicSegmentBytes),
 		doc: "Segment size of __consumer_offsets."},
 	{name: OffsetsRetentionMinutes, rule: intAtLeast(1), def: itoa(defaultOffsetsRetentionMinutes),
 		doc: "How long committed offsets of an empty group are kept."},
 	{name: TransactionStateLogNumPartitions, rule: intAtLeast(1), def: itoa(defaultInternalTopicPartitions),
 		doc: "Partitions of __transaction_state (fixed once the topic exists)."},
-	{name: TransactionStateLogReplication, rule: shortAtLeast(1), def: itoa(1),
-		doc: "Replication factor of __transaction_state."},
-	{name: TransactionStateLogMinISR, rule: intAtLeast(1), def: itoa(1),
-		doc: "min.insync.replicas of __transaction_state."},
+	{name: TransactionStateLogReplication, rule: shortAtLeast(1), def: itoa(3),
+		doc: "Replication factor of __transaction_state, capped by the live brokers when it is created."},
+	{name: TransactionStateLogMinISR, rule: intAtLeast(1), def: itoa(2),
+		doc: "min.insync.replicas of __transaction_state, capped by its replication factor."},
 	{name: TransactionStateLogSegmentBytes, rule: intAtLeast(1), def: itoa(defaultInternalTopicSegmentBytes),
 		doc: "Segment size of __transaction_state."},
 	{name: TransactionMaxTimeoutMs, rule: intAtLeast(1), def: itoa(defaultTransactionMaxTimeoutMs),
