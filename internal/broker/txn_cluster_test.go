@@ -29,9 +29,9 @@ type txnCluster struct {
 	adm   *kadm.Client
 }
 
-func startTxnCluster(t *testing.T) txnCluster {
+func startTxnCluster(t *testing.T, opts ...testbroker.Option) txnCluster {
 	t.Helper()
-	nodes := testbroker.StartCluster(t, 3)
+	nodes := testbroker.StartCluster(t, 3, opts...)
 	var seeds []string
 	for _, n := range nodes {
 		seeds = append(seeds, n.Addr())
@@ -292,7 +292,9 @@ func TestClusterConsumeTransformProduce(t *testing.T) {
 // refuses it (INVALID_TXN_STATE), a fenced epoch is INVALID_PRODUCER_EPOCH, and with the
 // coordinator down the batch is refused as retriable (NOT_ENOUGH_REPLICAS), not appended.
 func TestClusterVerifiesTransactionalProduceWithRemoteCoordinator(t *testing.T) {
-	c := startTxnCluster(t)
+	// One replica of __transaction_state, so that a stopped coordinator has no
+	// successor and verification has nowhere to go.
+	c := startTxnCluster(t, testbroker.WithBrokerConfig(map[string]string{"transaction.state.log.replication.factor": "1"}))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
