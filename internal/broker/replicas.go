@@ -215,6 +215,15 @@ func (b *Broker) follow(mt *cluster.Topic, p *partition.Partition, pm cluster.Pa
 	b.onLeadershipChanged(mt, p, leading)
 }
 
+// storageFailed hands the broker's leaderships to other replicas after its storage
+// failed (cluster.Node.StorageFailed). A single node keeps serving what it can read
+// instead: fencing it would take every partition offline, with no replica to move to.
+func (b *Broker) storageFailed(err error) {
+	if len(b.meta.Image().Brokers) > 1 {
+		b.meta.StorageFailed(err)
+	}
+}
+
 func hosts(pm cluster.Partition, node int32) bool {
 	for _, r := range pm.Replicas {
 		if r == node {
@@ -235,6 +244,7 @@ func (m *replicas) partitionConfig(topic string, pm cluster.Partition, cfg confi
 		LogAppendTime: cfg.LogAppendTime(),
 		LeaderEpoch:   pm.LeaderEpoch,
 		NodeID:        m.b.cfg.NodeID,
+		OnFailure:     m.b.storageFailed,
 		Logger:        m.b.log,
 	}
 }

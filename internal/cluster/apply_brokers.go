@@ -30,6 +30,11 @@ type controlledShutdownCmd struct {
 // before its restart looks led by the new incarnation (KRaft's unclean shutdown
 // handling). Its epoch is the registration's log index, as in Kafka.
 func applyRegisterBroker(img *Image, index uint64, r *registerBrokerCmd) (*Image, applyResult) {
+	if b, ok := img.Brokers[r.ID]; ok && b.Incarnation == r.Incarnation {
+		// The same incarnation asking again (its first answer was lost, and the retry
+		// raced the first commit): it keeps the epoch it may already be using.
+		return nil, applyResult{brokerEpoch: b.Epoch}
+	}
 	next := img.withChanges(index)
 	if _, again := img.Brokers[r.ID]; again {
 		next.updatePartitions(func(_ *Topic, p Partition) Partition { return next.withoutReplica(p, r.ID) })

@@ -88,6 +88,7 @@ func (n *Node) sendHeartbeat(ctx context.Context, epoch int64, wantShutdown bool
 		// how far behind this broker's log is.
 		req.CurrentMetadataOffset = int64(n.raft.AppliedIndex())
 		req.WantShutdown = wantShutdown
+		req.WantFence = n.storageFailed.Load()
 		return req
 	})
 	if err != nil {
@@ -161,10 +162,24 @@ func (n *Node) heartbeatLoop(epoch int64) {
 			return
 		case err != nil:
 			n.logger.Warn("broker heartbeat failed", "err", err)
+		case r.IsFenced && n.storageFailed.Load():
+			// Logged once by StorageFailed; the broker stays fenced.
 		case r.IsFenced:
 			n.logger.Warn("this broker is fenced: it leads nothing until its next heartbeat unfences it", "broker", n.cfg.NodeID)
 		}
 	}
+}
+
+// StorageFailed takes this broker out of service after its log storage failed: its
+// heartbeats ask to be fenced (BrokerHeartbeat's WantFence), so the controller moves
+// its leaderships to in-sync replicas elsewhere and takes it out of every ISR, as Kafka
+// does with a broker whose only log directory went offline. It stays fenced until it
+// restarts.
+func (n *Node) StorageFailed(err error) {
+	if n.storageFailed.Swap(true) {
+		return
+	}
+	n.logger.Error("log storage failed: asking the controller to fence this broker, so that its partitions move to other replicas", "err", err)
 }
 
 // ControlledShutdown asks the controller to move leadership away from this broker and

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/config"
@@ -106,6 +107,7 @@ type Node struct {
 	incarnation        UUID
 	channel            *controllerChannel
 	epoch              atomic.Int64 // this incarnation's broker epoch once heartbeats run
+	storageFailed      atomic.Bool  // see StorageFailed
 	stopHeartbeats     chan struct{}
 	heartbeatsDone     chan struct{}
 	stopHeartbeatsOnce sync.Once
@@ -383,7 +385,8 @@ func (n *Node) endTermLocked() {
 }
 
 // sweepSessions fences brokers whose sessions expire, checking several times per
-// session timeout so that a dead broker is fenced soon after its timeout.
+// session timeout so that a dead broker is fenced soon after its timeout, and gives
+// offline partitions that allow it an unclean leader.
 func (n *Node) sweepSessions(sessions *brokerSessions, stop chan struct{}) {
 	period := min(max(n.cfg.SessionTimeout/8, 10*time.Millisecond), time.Second)
 	ticker := time.NewTicker(period)
@@ -396,6 +399,7 @@ func (n *Node) sweepSessions(sessions *brokerSessions, stop chan struct{}) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ProposeTimeout)
 		n.fenceExpiredSessions(ctx, sessions)
+		n.electUncleanLeaders(ctx)
 		cancel()
 	}
 }
@@ -403,17 +407,26 @@ func (n *Node) sweepSessions(sessions *brokerSessions, stop chan struct{}) {
 // joinAsBroker registers this incarnation, waits until the controller unfences it, and
 // starts the heartbeats that keep it unfenced.
 func (n *Node) joinAsBroker(ctx context.Context) error {
-	epoch, err := n.register(ctx)
-	if err != nil {
-		return fmt.Errorf("registering: %w", err)
+	for {
+		epoch, err := n.register(ctx)
+		if err != nil {
+			return fmt.Errorf("registering: %w", err)
+		}
+		unfenced := func(r *kmsg.BrokerHeartbeatResponse) bool { return !r.IsFenced }
+		err = n.heartbeatUntil(ctx, epoch, false, unfenced, nil)
+		if errors.Is(err, kerr.StaleBrokerEpoch) && ctx.Err() == nil {
+			// The registration this node holds was replaced while it waited (a new
+			// controller after losing the answer to the first): register again.
+			n.logger.Info("registration replaced while waiting to be unfenced; registering again", "broker", n.cfg.NodeID, "epoch", epoch)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("waiting to be unfenced (epoch %d): %w", epoch, err)
+		}
+		n.epoch.Store(epoch)
+		go n.heartbeatLoop(epoch)
+		return nil
 	}
-	unfenced := func(r *kmsg.BrokerHeartbeatResponse) bool { return !r.IsFenced }
-	if err := n.heartbeatUntil(ctx, epoch, false, unfenced, nil); err != nil {
-		return fmt.Errorf("waiting to be unfenced (epoch %d): %w", epoch, err)
-	}
-	n.epoch.Store(epoch)
-	go n.heartbeatLoop(epoch)
-	return nil
 }
 
 // Ready reports whether the node can serve metadata changes: it is open and the

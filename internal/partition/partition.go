@@ -43,8 +43,11 @@ type Config struct {
 	// NodeID is this broker's id: the replica leads when the leadership names it. Until
 	// SetLeadership, the replica leads alone (a single node's partition).
 	NodeID int32
-	Logger *slog.Logger
-	Now    func() time.Time
+	// OnFailure is told once when the log fails (KAFKA_STORAGE_ERROR from then on), so
+	// that the broker can have its leaderships moved elsewhere.
+	OnFailure func(error)
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Partition is a partition replica: the leader, which takes appends and tracks its
@@ -272,10 +275,14 @@ func (p *Partition) fail(err error) {
 	p.cfg.Logger.Error("partition log failed; refusing writes", "topic", p.cfg.Topic,
 		"partition", p.cfg.Index, "err", err)
 	p.stateMu.Lock()
-	defer p.stateMu.Unlock()
-	if p.failure == nil {
+	first := p.failure == nil
+	if first {
 		p.failure = fmt.Errorf("%w: %v", ErrStorage, err)
-		close(p.changed)
-		p.changed = make(chan struct{})
+		p.notifyLocked()
+		p.notifyGrownLocked()
+	}
+	p.stateMu.Unlock()
+	if first && p.cfg.OnFailure != nil {
+		p.cfg.OnFailure(err)
 	}
 }
