@@ -151,9 +151,10 @@ func Start(cfg Config) (*Broker, error) {
 			b.log.Error("listener stopped", "err", err)
 		}
 	}()
-	b.bg.Add(2)
+	b.bg.Add(3)
 	go b.maintain()
 	go b.expireISR()
+	go b.checkpointHighWatermarks()
 	b.log.Info("broker started", "node_id", cfg.NodeID, "listen", addr.String(),
 		"advertise", net.JoinHostPort(host, strconv.Itoa(int(port))), "data_dir", cfg.DataDir,
 		"cluster_id", b.meta.Image().ClusterID)

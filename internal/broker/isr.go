@@ -120,3 +120,19 @@ func (b *Broker) sendISRChange(ctx context.Context, topicID cluster.UUID, index 
 	}
 	return nil
 }
+
+// checkpointHighWatermarks saves every replica's high watermark periodically, so that a
+// replica restarted after a crash reopens close to what was committed.
+func (b *Broker) checkpointHighWatermarks() {
+	defer b.bg.Done()
+	t := time.NewTicker(time.Duration(b.cfg.Broker.ReplicaHWCheckpointIntervalMs) * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+		}
+		b.replicas.each((*partition.Partition).SaveHighWatermark)
+	}
+}

@@ -38,6 +38,7 @@ type Broker struct {
 	ReplicaFetchMaxBytes             int32
 	ReplicaFetchResponseMaxBytes     int32
 	ReplicaFetchBackoffMs            int32
+	ReplicaHWCheckpointIntervalMs    int32
 	BrokerSessionTimeoutMs           int32
 	BrokerHeartbeatIntervalMs        int32
 
@@ -104,6 +105,7 @@ func ParseBroker(values map[string]string) (Broker, error) {
 	b.ReplicaFetchMaxBytes = r.int32(ReplicaFetchMaxBytes)
 	b.ReplicaFetchResponseMaxBytes = r.int32(ReplicaFetchResponseMaxBytes)
 	b.ReplicaFetchBackoffMs = r.int32(ReplicaFetchBackoffMs)
+	b.ReplicaHWCheckpointIntervalMs = r.int32(ReplicaHWCheckpointIntervalMs)
 	b.BrokerSessionTimeoutMs = r.int32(BrokerSessionTimeoutMs)
 	b.BrokerHeartbeatIntervalMs = r.int32(BrokerHeartbeatIntervalMs)
 

@@ -31,6 +31,7 @@ const (
 	ReplicaFetchMaxBytes             = "replica.fetch.max.bytes"
 	ReplicaFetchResponseMaxBytes     = "replica.fetch.response.max.bytes"
 	ReplicaFetchBackoffMs            = "replica.fetch.backoff.ms"
+	ReplicaHWCheckpointIntervalMs    = "replica.high.watermark.checkpoint.interval.ms"
 	BrokerSessionTimeoutMs           = "broker.session.timeout.ms"
 	BrokerHeartbeatIntervalMs        = "broker.heartbeat.interval.ms"
 )
@@ -106,6 +107,8 @@ var brokerSpecs = newSpecTable(append([]spec{
 		doc: "Bytes a follower fetches per request."},
 	{name: ReplicaFetchBackoffMs, rule: intAtLeast(0), def: itoa(1000),
 		doc: "How long a follower waits after a failed fetch."},
+	{name: ReplicaHWCheckpointIntervalMs, rule: intAtLeast(1), def: itoa(5000),
+		doc: "How often each replica's high watermark is saved, so that a restarted replica shows consumers what was committed."},
 	{name: BrokerSessionTimeoutMs, rule: intAtLeast(1), def: itoa(defaultBrokerSessionTimeoutMs),
 		doc: "A broker whose heartbeats stop for this long is fenced and its partitions get new leaders."},
 	{name: BrokerHeartbeatIntervalMs, rule: intAtLeast(1), def: itoa(defaultBrokerHeartbeatIntervalMs),

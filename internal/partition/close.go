@@ -26,7 +26,7 @@ func (p *Partition) Close() error {
 		p.log.Close()
 		return err
 	}
-	p.saveHW()
+	p.SaveHighWatermark()
 	if err := p.producers.WriteSnapshot(p.cfg.FS, p.cfg.Dir, p.log.EndOffset()); err != nil {
 		p.cfg.Logger.Warn("writing producer snapshot", "topic", p.cfg.Topic, "partition", p.cfg.Index, "err", err)
 	}
@@ -71,7 +71,7 @@ func (p *Partition) Maintain(producerExpirationMs int64) error {
 		}
 	}
 	p.appendMu.Unlock()
-	p.saveHW()
+	p.SaveHighWatermark()
 	if _, err := p.log.ApplyRetention(); err != nil {
 		return err
 	}

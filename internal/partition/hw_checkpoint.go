@@ -8,8 +8,9 @@ import (
 	"github.com/waybill/waybill/internal/vfs"
 )
 
-// The high watermark is saved in the file high-watermark at every close and maintenance
-// round, as Kafka's replication-offset-checkpoint is every few seconds. A replicated
+// The high watermark is saved in the file high-watermark at every close and every
+// replica.high.watermark.checkpoint.interval.ms (SaveHighWatermark), as Kafka's
+// replication-offset-checkpoint is. A replicated
 // partition reopens with it rather than its log end (SetLeadership): what lies above
 // may never have reached the other replicas, and must not be shown to consumers until
 // they have it. A lower value than the truth only costs a wait for the followers; a
@@ -25,9 +26,9 @@ func readHWCheckpoint(fsys vfs.FS, dir string, logStart int64) int64 {
 	return max(int64(binary.BigEndian.Uint64(b)), logStart)
 }
 
-// saveHW writes the high watermark when it moved since the last save. A failure is
-// logged only: the checkpoint is an optimisation.
-func (p *Partition) saveHW() {
+// SaveHighWatermark writes the high watermark when it moved since the last save. A
+// failure is logged only: the checkpoint is an optimisation.
+func (p *Partition) SaveHighWatermark() {
 	p.stateMu.Lock()
 	hw, saved := p.hw, p.savedHW
 	p.stateMu.Unlock()

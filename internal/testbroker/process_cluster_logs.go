@@ -43,7 +43,15 @@ func (pc *ProcessCluster) ReplicaLogs(id int32, topic string, index int32) (Repl
 	}
 	defer l.Close()
 	rl := ReplicaLog{Node: id, End: l.EndOffset()}
-	err = l.Scan(l.StartOffset(), func(h records.Header, _ []byte) error {
+	err = l.Scan(l.StartOffset(), func(h records.Header, b []byte) error {
+		if os.Getenv("WAYBILL_DEBUG_BATCHES") != "" {
+			kind := ""
+			if h.IsControl() {
+				c, _ := records.ParseControlType(b)
+				kind = fmt.Sprintf("control commit=%v", c)
+			}
+			fmt.Fprintf(os.Stderr, "DEBUG node %d %s-%d batch %d-%d epoch %d pid %d pepoch %d txn %v %s\n", id, topic, index, h.BaseOffset, h.LastOffset(), h.PartitionLeaderEpoch, h.ProducerID, h.ProducerEpoch, h.IsTransactional(), kind)
+		}
 		rl.Batches = append(rl.Batches, partition.BatchID{BaseOffset: h.BaseOffset, LastOffset: h.LastOffset(),
 			LeaderEpoch: h.PartitionLeaderEpoch, CRC: h.CRC})
 		return nil

@@ -73,6 +73,7 @@ func TestTransactionsSurviveLeaderAndCoordinatorKills(t *testing.T) {
 	t.Logf("pipeline: %s; killed node %d (leader of %s-0), then node %d (coordinator of %s)",
 		pipeline.summary(), outputLeader, output, coordinator, txnID)
 
+	t.Logf("output high watermarks before the final read: %v", endOffsets(t, pc, output))
 	out := &lab.History{Topic: output, Partitions: partitions}
 	if err := lab.AddFinalRead(context.Background(), out, bootstrap, output, true, true, readBackTimeout); err != nil {
 		t.Fatal(err)
@@ -187,6 +188,11 @@ func assertExactlyOnce(t *testing.T, in, out *lab.History) {
 		}
 	}
 	if len(missing)+len(extra)+len(repeated) > 0 {
+		perPartition := map[int32]int{}
+		for _, p := range out.Polls {
+			perPartition[p.Partition] += len(p.Records)
+		}
+		t.Logf("output read_committed per partition: %v; final read complete for %v", perPartition, out.FinalReadComplete)
 		t.Errorf("output read_committed: %d distinct values for %d input values; %d missing %v, %d more than once %v, %d never in the input %v",
 			len(got), len(want), len(missing), firstFew(missing), len(repeated), firstFew(repeated), len(extra), firstFew(extra))
 	}
