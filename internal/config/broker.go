@@ -40,6 +40,9 @@ type Broker struct {
 	ReplicaFetchBackoffMs            int32
 	BrokerSessionTimeoutMs           int32
 	BrokerHeartbeatIntervalMs        int32
+	AutoLeaderRebalanceEnable        bool
+	LeaderImbalanceCheckIntervalSecs int64
+	LeaderImbalancePerBrokerPercent  int32
 
 	// TopicDefaults is what a topic without overrides gets, resolved from the log.*
 	// and other synonym broker configs.
@@ -106,6 +109,9 @@ func ParseBroker(values map[string]string) (Broker, error) {
 	b.ReplicaFetchBackoffMs = r.int32(ReplicaFetchBackoffMs)
 	b.BrokerSessionTimeoutMs = r.int32(BrokerSessionTimeoutMs)
 	b.BrokerHeartbeatIntervalMs = r.int32(BrokerHeartbeatIntervalMs)
+	b.AutoLeaderRebalanceEnable = r.bool(AutoLeaderRebalanceEnable)
+	b.LeaderImbalanceCheckIntervalSecs = r.int64(LeaderImbalanceCheckIntervalSecs)
+	b.LeaderImbalancePerBrokerPercent = r.int32(LeaderImbalancePerBrokerPercent)
 
 	if b.BrokerHeartbeatIntervalMs >= b.BrokerSessionTimeoutMs {
 		return Broker{}, invalidConfig("%s (%d) must be less than %s (%d)",
