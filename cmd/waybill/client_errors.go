@@ -63,6 +63,8 @@ var kafkaHints = map[*kerr.Error]string{
 	kerr.UnsupportedVersion:           "the broker does not implement this request (or this version of it)",
 	kerr.InvalidProducerEpoch:         "another producer with the same transactional id fenced this one",
 	kerr.OffsetOutOfRange:             "the offset is outside the partition; `waybill topic describe` shows log start and high watermark",
+	kerr.PreferredLeaderNotAvailable:  "the preferred replica is down or not yet back in sync; `waybill topic describe` shows the ISR",
+	kerr.EligibleLeadersNotAvailable:  "no replica of the partition is alive; start one of its brokers",
 }
 
 // kafkaErrName returns the Kafka error name (UNKNOWN_TOPIC_OR_PARTITION) of err, or "".

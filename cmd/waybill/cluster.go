@@ -19,13 +19,14 @@ import (
 func newClusterCmd(cfg *clientConfig) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cluster",
-		Short: "Inspect the cluster: the metadata quorum, the brokers, partitions at risk",
+		Short: "Inspect the cluster (the metadata quorum, the brokers, partitions at risk) and move partition leadership",
 		Example: `  waybill cluster status
-  waybill cluster status --brokers 127.0.0.1:9192`,
+  waybill cluster status --brokers 127.0.0.1:9192
+  waybill cluster elect-leaders --all`,
 		Args: cobra.ArbitraryArgs,
 		RunE: runSubcommandOrHelp,
 	}
-	cmd.AddCommand(newClusterStatusCmd(cfg))
+	cmd.AddCommand(newClusterStatusCmd(cfg), newClusterElectLeadersCmd(cfg))
 	return cmd
 }
 

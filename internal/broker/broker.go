@@ -140,6 +140,7 @@ func Start(cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("starting metadata quorum: %w", err)
 	}
 	b.controller.Store(b.meta)
+	b.metrics.followLeaderBalance(b.meta.LeaderBalanceStats)
 	b.fetchers = replication.New(b.replicationConfig())
 	b.meta.Watch(func(prev, next *cluster.Image) {
 		b.replicas.apply(next)

@@ -60,7 +60,7 @@ func registerNodeAPI[Req kmsg.Request, Resp kmsg.Response](key kmsg.Key, min, ma
 }
 
 // topicAdmin makes the topic changes of CreateTopics, DeleteTopics, CreatePartitions,
-// AlterConfigs and IncrementalAlterConfigs. On the client listener it is the metadata
+// AlterConfigs and IncrementalAlterConfigs, and the elections of ElectLeaders. On the client listener it is the metadata
 // node, which has the controller make them from any broker (forwarding them when this
 // node is not the controller); on the controller listener, where other brokers forward
 // them, it is the controller's own side, which answers NOT_CONTROLLER rather than
@@ -72,6 +72,7 @@ type topicAdmin interface {
 	DeleteTopicByID(ctx context.Context, id cluster.UUID) error
 	CreatePartitions(ctx context.Context, name string, total int32, validateOnly bool) error
 	AlterTopicConfigs(ctx context.Context, name string, change cluster.ConfigChange, validateOnly bool) error
+	ElectLeaders(ctx context.Context, unclean bool, partitions []cluster.TopicPartition) ([]cluster.ElectionResult, error)
 }
 
 var (

@@ -34,48 +34,6 @@ func replicatedCluster(t *testing.T, lag time.Duration) ([]*testbroker.Broker, [
 	return nodes, seeds, cl
 }
 
-// partitionState is one partition as a broker's metadata shows it.
-type partitionState struct {
-	leader int32
-	isr    []int32
-}
-
-// waitForISR waits until every running node's metadata shows each of topic's partitions
-// with a leader and an ISR of want members, and returns the states.
-func waitForISR(ctx context.Context, t *testing.T, nodes []*testbroker.Broker, topic string, partitions, want int) []partitionState {
-	t.Helper()
-	var states []partitionState
-	waitFor(ctx, t, fmt.Sprintf("every partition of %s has a leader and %d in sync", topic, want), func() bool {
-		states = nil
-		for _, n := range nodes {
-			if !n.Running() {
-				continue
-			}
-			md := metadataOf(ctx, t, n.Addr(), topic)
-			if md == nil || len(md.Topics[0].Partitions) != partitions {
-				return false
-			}
-			got := make([]partitionState, partitions)
-			for _, p := range md.Topics[0].Partitions {
-				if p.Leader < 0 || len(p.ISR) != want {
-					return false
-				}
-				isr := slices.Clone(p.ISR)
-				slices.Sort(isr)
-				got[p.Partition] = partitionState{leader: p.Leader, isr: isr}
-			}
-			if states != nil && !slices.EqualFunc(states, got, func(a, b partitionState) bool {
-				return a.leader == b.leader && slices.Equal(a.isr, b.isr)
-			}) {
-				return false
-			}
-			states = got
-		}
-		return true
-	})
-	return states
-}
-
 func produceValues(ctx context.Context, t *testing.T, cl *kgo.Client, topic string, from, to int) {
 	t.Helper()
 	var recs []*kgo.Record
@@ -109,14 +67,14 @@ func TestReplicationKeepsEveryReplicaAndFailsOver(t *testing.T) {
 	if _, err := adm.CreateTopic(ctx, partitions, 3, map[string]*string{"min.insync.replicas": kmsg.StringPtr("2")}, topic); err != nil {
 		t.Fatal(err)
 	}
-	states := waitForISR(ctx, t, nodes, topic, partitions, 3)
+	states := testbroker.WaitForISR(ctx, t, nodes, topic, partitions, 3)
 	produceValues(ctx, t, cl, topic, 0, 300)
 	testbroker.VerifyReplicas(ctx, t, nodes, topic, partitions)
 
-	leader := nodeByID(nodes, states[0].leader)
+	leader := nodeByID(nodes, states[0].Leader)
 	leader.Stop()
-	states = waitForISR(ctx, t, nodes, topic, partitions, 2)
-	if states[0].leader == leader.NodeID() || slices.Contains(states[0].isr, leader.NodeID()) {
+	states = testbroker.WaitForISR(ctx, t, nodes, topic, partitions, 2)
+	if states[0].Leader == leader.NodeID() || slices.Contains(states[0].ISR, leader.NodeID()) {
 		t.Fatalf("stopped broker %d still leads or is in sync: %+v", leader.NodeID(), states[0])
 	}
 	produceValues(ctx, t, cl, topic, 300, 600)
@@ -132,7 +90,7 @@ func TestReplicationKeepsEveryReplicaAndFailsOver(t *testing.T) {
 	testbroker.VerifyReplicas(ctx, t, nodes, topic, partitions)
 
 	testbroker.StartAll(t, leader)
-	waitForISR(ctx, t, nodes, topic, partitions, 3)
+	testbroker.WaitForISR(ctx, t, nodes, topic, partitions, 3)
 	testbroker.VerifyReplicas(ctx, t, nodes, topic, partitions)
 	if got := testbroker.CountValues(t, seeds[0], topic); len(got) != 600 {
 		t.Fatalf("read back %d distinct values after the broker's return, want 600", len(got))

@@ -106,27 +106,36 @@ func applyElectLeader(img *Image, index uint64, c *electLeaderCmd) (*Image, appl
 	if err != nil {
 		return nil, applyResult{err: err}
 	}
-	var q Partition
-	if c.Unclean {
-		if p.Leader != -1 || img.electFromISR(p, p.ISR) != -1 {
-			return nil, applyResult{err: errorf(kerr.ElectionNotNeeded, "%s-%d has a leader or an in-sync replica that can lead", t.Name, p.Index)}
-		}
-		leader := img.electUnclean(p)
-		if leader == -1 {
-			return nil, applyResult{err: errorf(kerr.EligibleLeadersNotAvailable, "no replica of %s-%d is alive", t.Name, p.Index)}
-		}
-		q = withLeader(p, leader, []int32{leader})
-	} else {
-		preferred := p.Replicas[0]
-		if p.Leader == preferred {
-			return nil, applyResult{err: errorf(kerr.ElectionNotNeeded, "%s-%d is led by its preferred replica %d", t.Name, p.Index, preferred)}
-		}
-		if !slices.Contains(p.ISR, preferred) || !img.eligible(preferred) {
-			return nil, applyResult{err: errorf(kerr.PreferredLeaderNotAvailable, "the preferred replica %d of %s-%d is not in sync or not alive", preferred, t.Name, p.Index)}
-		}
-		q = withLeader(p, preferred, p.ISR)
+	q, err := img.election(t, p, c.Unclean)
+	if err != nil {
+		return nil, applyResult{err: err}
 	}
 	next := img.withChanges(index)
 	next.withPartition(t, q)
 	return next, applyResult{}
+}
+
+// election is p of topic t after an election of the kind asked, or the Kafka error that
+// refuses it: ElectionNotNeeded, PreferredLeaderNotAvailable or
+// EligibleLeadersNotAvailable. Apply decides with it, and the controller asks it first
+// so that it proposes no election the log would refuse.
+func (img *Image) election(t *Topic, p Partition, unclean bool) (Partition, error) {
+	if unclean {
+		if p.Leader != -1 || img.electFromISR(p, p.ISR) != -1 {
+			return p, errorf(kerr.ElectionNotNeeded, "%s-%d has a leader or an in-sync replica that can lead", t.Name, p.Index)
+		}
+		leader := img.electUnclean(p)
+		if leader == -1 {
+			return p, errorf(kerr.EligibleLeadersNotAvailable, "no replica of %s-%d is alive", t.Name, p.Index)
+		}
+		return withLeader(p, leader, []int32{leader}), nil
+	}
+	preferred := p.Replicas[0]
+	if p.Leader == preferred {
+		return p, errorf(kerr.ElectionNotNeeded, "%s-%d is led by its preferred replica %d", t.Name, p.Index, preferred)
+	}
+	if !slices.Contains(p.ISR, preferred) || !img.eligible(preferred) {
+		return p, errorf(kerr.PreferredLeaderNotAvailable, "the preferred replica %d of %s-%d is not in sync or not alive", preferred, t.Name, p.Index)
+	}
+	return withLeader(p, preferred, p.ISR), nil
 }

@@ -140,6 +140,10 @@ func responseError(resp kmsg.Response) error {
 		return kerr.ErrorForCode(r.ErrorCode)
 	case *kmsg.DescribeQuorumResponse:
 		return kerr.ErrorForCode(r.ErrorCode)
+	case *kmsg.ElectLeadersResponse:
+		// Elections go many partitions to a request: the top-level error is the
+		// request's, and each partition's outcome is read by the caller.
+		return answerError(r.ErrorCode, nil)
 	case *kmsg.CreateTopicsResponse:
 		return oneAnswer(len(r.Topics), func() (int16, *string) { return r.Topics[0].ErrorCode, r.Topics[0].ErrorMessage })
 	case *kmsg.DeleteTopicsResponse:

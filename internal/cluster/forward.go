@@ -12,8 +12,8 @@ import (
 )
 
 // The metadata changes clients may ask of any broker (CreateTopics and auto-creation,
-// DeleteTopics, CreatePartitions, AlterConfigs, IncrementalAlterConfigs) are the
-// controller's to make, as in Kafka since KIP-590: a broker that is not the controller
+// DeleteTopics, CreatePartitions, AlterConfigs, IncrementalAlterConfigs, ElectLeaders)
+// are the controller's to make, as in Kafka since KIP-590: a broker that is not the controller
 // forwards each change over the controller listener, in the Kafka request the controller
 // serves there, and answers its client only once its own image shows the change, so
 // that the client's next request to the same broker sees it.
@@ -31,11 +31,13 @@ type change struct {
 	// on any other node.
 	atController func(ctx context.Context) error
 	// request asks the controller for the change, one topic or resource per request so
-	// that its answer is this change's alone. It is called afresh for every attempt: the
-	// client stamps a version on the request and may still hold an earlier attempt's.
+	// that its answer is this change's alone (ElectLeaders asks for all its partitions
+	// at once, and reads each one's outcome from the answer in shown). It is called
+	// afresh for every attempt: the client stamps a version on the request and may
+	// still hold an earlier attempt's.
 	request func() kmsg.Request
 	// shown reports whether img, an image this node published after the change was
-	// asked, reflects it, given the controller's answer to request.
+	// asked or its current one, reflects it, given the controller's answer to request.
 	shown func(resp kmsg.Response, img *Image) bool
 }
 
@@ -66,6 +68,11 @@ func (n *Node) carryOut(ctx context.Context, c change) error {
 			err = responseError(resp)
 		}
 		if err == nil {
+			// The current image first: an answer may ask nothing new of it (ElectLeaders
+			// where no partition needed an election), and then no image will come.
+			if c.shown(resp, n.Image()) {
+				return nil
+			}
 			if !trail.await(ctx, func(img *Image) bool { return c.shown(resp, img) }) {
 				return errorf(kerr.RequestTimedOut, "%s: the controller made the change, but this broker has not applied it yet", c.what)
 			}

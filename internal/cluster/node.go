@@ -102,6 +102,7 @@ type Node struct {
 	termMu       sync.Mutex
 	sessions     atomic.Pointer[brokerSessions]
 	stopSweeping chan struct{}
+	balance      leaderBalance // what the term's leader balancing did (leader_balance.go)
 
 	// This broker's lifecycle (lifecycle.go).
 	incarnation        UUID
@@ -355,7 +356,8 @@ func (n *Node) becomeController() {
 }
 
 // beginTerm starts the controller's broker sessions for a term of leadership: every
-// registered broker gets a full session, and a sweeper fences those that expire.
+// registered broker gets a full session, and a sweeper fences those that expire; and
+// the leader balancing.
 func (n *Node) beginTerm() {
 	n.termMu.Lock()
 	defer n.termMu.Unlock()
@@ -368,6 +370,7 @@ func (n *Node) beginTerm() {
 	n.sessions.Store(sessions)
 	n.stopSweeping = stop
 	go n.sweepSessions(sessions, stop)
+	go n.balanceLeaders(stop)
 }
 
 func (n *Node) endTerm() {

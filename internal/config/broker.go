@@ -41,6 +41,9 @@ type Broker struct {
 	ReplicaHWCheckpointIntervalMs    int32
 	BrokerSessionTimeoutMs           int32
 	BrokerHeartbeatIntervalMs        int32
+	AutoLeaderRebalanceEnable        bool
+	LeaderImbalanceCheckIntervalSecs int64
+	LeaderImbalancePerBrokerPercent  int32
 
 	// TopicDefaults is what a topic without overrides gets, resolved from the log.*
 	// and other synonym broker configs.
@@ -108,6 +111,9 @@ func ParseBroker(values map[string]string) (Broker, error) {
 	b.ReplicaHWCheckpointIntervalMs = r.int32(ReplicaHWCheckpointIntervalMs)
 	b.BrokerSessionTimeoutMs = r.int32(BrokerSessionTimeoutMs)
 	b.BrokerHeartbeatIntervalMs = r.int32(BrokerHeartbeatIntervalMs)
+	b.AutoLeaderRebalanceEnable = r.bool(AutoLeaderRebalanceEnable)
+	b.LeaderImbalanceCheckIntervalSecs = r.int64(LeaderImbalanceCheckIntervalSecs)
+	b.LeaderImbalancePerBrokerPercent = r.int32(LeaderImbalancePerBrokerPercent)
 
 	if b.BrokerHeartbeatIntervalMs >= b.BrokerSessionTimeoutMs {
 		return Broker{}, invalidConfig("%s (%d) must be less than %s (%d)",

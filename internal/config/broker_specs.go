@@ -34,6 +34,9 @@ const (
 	ReplicaHWCheckpointIntervalMs    = "replica.high.watermark.checkpoint.interval.ms"
 	BrokerSessionTimeoutMs           = "broker.session.timeout.ms"
 	BrokerHeartbeatIntervalMs        = "broker.heartbeat.interval.ms"
+	AutoLeaderRebalanceEnable        = "auto.leader.rebalance.enable"
+	LeaderImbalanceCheckIntervalSecs = "leader.imbalance.check.interval.seconds"
+	LeaderImbalancePerBrokerPercent  = "leader.imbalance.per.broker.percentage"
 )
 
 // Kafka's broker defaults used in the table below.
@@ -51,6 +54,8 @@ const (
 	defaultBrokerSessionTimeoutMs       = 9000
 	defaultBrokerHeartbeatIntervalMs    = 2000
 	defaultInternalTopicPartitions      = 50
+	defaultLeaderImbalanceCheckSecs     = 300
+	defaultLeaderImbalancePerBroker     = 10
 )
 
 // brokerSpecs lists the broker configs a user sets and DescribeConfigs shows for a
@@ -113,6 +118,12 @@ var brokerSpecs = newSpecTable(append([]spec{
 		doc: "A broker whose heartbeats stop for this long is fenced and its partitions get new leaders."},
 	{name: BrokerHeartbeatIntervalMs, rule: intAtLeast(1), def: itoa(defaultBrokerHeartbeatIntervalMs),
 		doc: "How often a broker sends the controller a heartbeat."},
+	{name: AutoLeaderRebalanceEnable, rule: boolean(), def: val("true"),
+		doc: "The controller moves leadership back to each partition's preferred replica (the first in its assignment) when a broker leads too few of the partitions it prefers."},
+	{name: LeaderImbalanceCheckIntervalSecs, rule: longAtLeast(1), def: itoa(defaultLeaderImbalanceCheckSecs),
+		doc: "How often the controller checks how partition leadership is spread over the preferred replicas."},
+	{name: LeaderImbalancePerBrokerPercent, rule: intAtLeast(0), def: itoa(defaultLeaderImbalancePerBroker),
+		doc: "The share, in percent, of a broker's preferred partitions that others may lead before the controller moves them back."},
 }, topicDefaultBrokerSpecs()...))
 
 func anyInt() rule { return intRange(minInt32, maxInt32) }

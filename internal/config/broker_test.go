@@ -29,6 +29,9 @@ func TestBrokerDefaults(t *testing.T) {
 		{GroupInitialRebalanceDelayMs, b.GroupInitialRebalanceDelayMs, int32(3000)},
 		{SocketRequestMaxBytes, b.SocketRequestMaxBytes, int32(104857600)},
 		{MessageMaxBytes, b.MessageMaxBytes, int32(1048588)},
+		{AutoLeaderRebalanceEnable, b.AutoLeaderRebalanceEnable, true},
+		{LeaderImbalanceCheckIntervalSecs, b.LeaderImbalanceCheckIntervalSecs, int64(300)},
+		{LeaderImbalancePerBrokerPercent, b.LeaderImbalancePerBrokerPercent, int32(10)},
 		{"topic durable acks", b.TopicDefaults.DurableAcks, true},
 	}
 	for _, c := range checks {
@@ -57,6 +60,8 @@ func TestBrokerParse(t *testing.T) {
 		{GroupMinSessionTimeoutMs: "10", GroupMaxSessionTimeoutMs: "5"},
 		{"log.cleaner.min.compaction.lag.ms": "10", "log.cleaner.max.compaction.lag.ms": "5"},
 		{DefaultReplicationFactor: "40000"},
+		{LeaderImbalanceCheckIntervalSecs: "0"},
+		{LeaderImbalancePerBrokerPercent: "-1"},
 	}
 	for _, values := range bad {
 		if _, err := ParseBroker(values); !errors.Is(err, kerr.InvalidConfig) {
