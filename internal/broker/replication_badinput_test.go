@@ -26,20 +26,20 @@ func TestBadReplicationRequestsAreRefused(t *testing.T) {
 	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 2, nil, topic); err != nil {
 		t.Fatal(err)
 	}
-	states := waitForISR(ctx, t, nodes, topic, 1, 2)
+	states := testbroker.WaitForISR(ctx, t, nodes, topic, 1, 2)
 	produceValues(ctx, t, cl, topic, 0, 10)
 	// A leader change first, so that the partition has a leader epoch before its own.
-	first := nodeByID(nodes, states[0].leader)
+	first := nodeByID(nodes, states[0].Leader)
 	first.Stop()
-	waitForISR(ctx, t, nodes, topic, 1, 1)
+	testbroker.WaitForISR(ctx, t, nodes, topic, 1, 1)
 	testbroker.StartAll(t, first)
-	states = waitForISR(ctx, t, nodes, topic, 1, 2)
-	leader := states[0].leader
+	states = testbroker.WaitForISR(ctx, t, nodes, topic, 1, 2)
+	leader := states[0].Leader
 	var follower, outsider int32 = -1, -1
 	for _, n := range nodes {
 		switch id := n.NodeID(); {
 		case id == leader:
-		case containsID(states[0].isr, id):
+		case containsID(states[0].ISR, id):
 			follower = id
 		default:
 			outsider = id
@@ -127,7 +127,7 @@ func TestBadReplicationRequestsAreRefused(t *testing.T) {
 		// expansion brings the follower back.
 		t.Errorf("a valid AlterPartition: %v", kerr.ErrorForCode(top))
 	}
-	waitForISR(ctx, t, nodes, topic, 1, 2)
+	testbroker.WaitForISR(ctx, t, nodes, topic, 1, 2)
 	if after := nodeByID(nodes, leader).Replica(topic, 0).Log().EndOffset(); after != before {
 		t.Fatalf("the leader's log end moved from %d to %d", before, after)
 	}

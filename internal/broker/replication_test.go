@@ -118,7 +118,7 @@ func TestIdempotenceSurvivesFailOver(t *testing.T) {
 	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 3, nil, topic); err != nil {
 		t.Fatal(err)
 	}
-	states := waitForISR(ctx, t, nodes, topic, 1, 3)
+	states := testbroker.WaitForISR(ctx, t, nodes, topic, 1, 3)
 	init, err := kmsg.NewPtrInitProducerIDRequest().RequestWith(ctx, cl)
 	if err != nil || init.ErrorCode != 0 {
 		t.Fatalf("InitProducerID: %v %v", err, init)
@@ -132,26 +132,26 @@ func TestIdempotenceSurvivesFailOver(t *testing.T) {
 		}
 		return resp.(*kmsg.ProduceResponse).Topics[0].Partitions[0]
 	}
-	first := at(states[0].leader, idempotentBatch(id, epoch, 0, 5))
-	second := at(states[0].leader, idempotentBatch(id, epoch, 5, 5))
+	first := at(states[0].Leader, idempotentBatch(id, epoch, 0, 5))
+	second := at(states[0].Leader, idempotentBatch(id, epoch, 5, 5))
 	if first.ErrorCode != 0 || second.ErrorCode != 0 || second.BaseOffset != 5 {
 		t.Fatalf("produce before the fail-over: %+v %+v", first, second)
 	}
 	testbroker.VerifyReplicas(ctx, t, nodes, topic, 1)
 
-	old := nodeByID(nodes, states[0].leader)
+	old := nodeByID(nodes, states[0].Leader)
 	old.Stop()
-	after := waitForISR(ctx, t, nodes, topic, 1, 2)
-	retry := at(after[0].leader, idempotentBatch(id, epoch, 5, 5))
+	after := testbroker.WaitForISR(ctx, t, nodes, topic, 1, 2)
+	retry := at(after[0].Leader, idempotentBatch(id, epoch, 5, 5))
 	if retry.ErrorCode != 0 || retry.BaseOffset != 5 {
 		t.Fatalf("retried batch at new leader %d: code %v offset %d, want its original offset 5",
-			after[0].leader, kerr.ErrorForCode(retry.ErrorCode), retry.BaseOffset)
+			after[0].Leader, kerr.ErrorForCode(retry.ErrorCode), retry.BaseOffset)
 	}
-	gap := at(after[0].leader, idempotentBatch(id, epoch, 20, 1))
+	gap := at(after[0].Leader, idempotentBatch(id, epoch, 20, 1))
 	if gap.ErrorCode != kerr.OutOfOrderSequenceNumber.Code {
 		t.Fatalf("batch after a sequence gap at the new leader: %v, want OUT_OF_ORDER_SEQUENCE_NUMBER", kerr.ErrorForCode(gap.ErrorCode))
 	}
-	next := at(after[0].leader, idempotentBatch(id, epoch, 10, 1))
+	next := at(after[0].Leader, idempotentBatch(id, epoch, 10, 1))
 	if next.ErrorCode != 0 || next.BaseOffset != 10 {
 		t.Fatalf("next batch at the new leader: %+v", next)
 	}
@@ -182,19 +182,19 @@ func TestLeaderDiskFailureMovesLeadership(t *testing.T) {
 	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 3, map[string]*string{"min.insync.replicas": kmsg.StringPtr("2")}, topic); err != nil {
 		t.Fatal(err)
 	}
-	states := waitForISR(ctx, t, nodes, topic, 1, 3)
+	states := testbroker.WaitForISR(ctx, t, nodes, topic, 1, 3)
 	produceValues(ctx, t, cl, topic, 0, 100)
-	failed := states[0].leader
+	failed := states[0].Leader
 	disks[failed].On()
 	produceValues(ctx, t, cl, topic, 100, 200)
-	after := waitForISR(ctx, t, nodes, topic, 1, 2)
-	if after[0].leader == failed || containsID(after[0].isr, failed) {
+	after := testbroker.WaitForISR(ctx, t, nodes, topic, 1, 2)
+	if after[0].Leader == failed || containsID(after[0].ISR, failed) {
 		t.Fatalf("broker %d, whose disk failed, still leads or is in sync: %+v", failed, after[0])
 	}
-	if b := nodeByID(nodes, after[0].leader).Image().Brokers[failed]; !b.Fenced {
+	if b := nodeByID(nodes, after[0].Leader).Image().Brokers[failed]; !b.Fenced {
 		t.Fatalf("broker %d, whose disk failed, is not fenced", failed)
 	}
-	if got := testbroker.CountValues(t, nodeByID(nodes, after[0].leader).Addr(), topic); len(got) != 200 {
+	if got := testbroker.CountValues(t, nodeByID(nodes, after[0].Leader).Addr(), topic); len(got) != 200 {
 		t.Fatalf("read %d distinct values, want all 200 acknowledged", len(got))
 	}
 }
