@@ -3,13 +3,14 @@
 // to an immutable Image that readers load without locks.
 //
 // A single node bootstraps a quorum of one and is its own controller; there is no
-// separate standalone mode. The seams for more nodes are in place (Config.Voters and
-// Config.RaftAddr select the initial voter set and a TCP transport; the controller
-// claims its role in the log on every election). Brokers register and heartbeat with
-// the controller (BrokerRegistration, BrokerHeartbeat), which fences those whose
-// sessions expire and moves their leaderships; this node's own broker goes through the
-// same handlers. Carrying those requests between processes (over the controller
-// listener's Kafka side) and AlterPartition from partition leaders are not built yet.
+// separate standalone mode. In a cluster, Config.Voters and Config.RaftAddr select the
+// voters and the TCP transport of the controller listener; the Raft leader is the
+// controller and claims its role in the log on every election. Brokers register and
+// heartbeat with it (BrokerRegistration, BrokerHeartbeat), partition leaders send it
+// their ISR changes (AlterPartition), and other brokers forward topic changes to it;
+// it fences brokers whose sessions expire, moves their leaderships, elects unclean
+// leaders where a topic allows it and moves leadership back to preferred replicas.
+// This node's own broker goes through the same handlers.
 //
 // Files, one job each:
 //
@@ -36,6 +37,12 @@
 //	listener.go     the controller listener: Raft and the controller's Kafka APIs on one port
 //	controller_brokers.go  the controller's side: registrations, heartbeats, sessions
 //	lifecycle.go    the broker's side: register, heartbeat, controlled shutdown
+//	controller_alter_partition.go  AlterPartition on the controller
+//	unclean.go      unclean elections for offline partitions that allow them
+//	elect_leaders.go  ElectLeaders: preferred and unclean elections on demand
+//	leader_balance.go auto.leader.rebalance.enable: preferred leaders back in place
+//	describe_quorum.go DescribeQuorum
+//	errors.go, uuid.go  Kafka-coded errors, topic and cluster ids
 //
 // Determinism: everything random or node-local (topic ids, the cluster id, broker
 // incarnations, replica placement, config validation against this node's broker
