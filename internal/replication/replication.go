@@ -132,17 +132,6 @@ func (m *Manager) Close() {
 	}
 }
 
-// Following lists what is followed now, for status pages and tests.
-func (m *Manager) Following() []Followed {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []Followed
-	for _, ft := range m.fetchers {
-		out = append(out, ft.snapshot()...)
-	}
-	return out
-}
-
 // errStopped ends a fetcher's wait when it is stopped.
 var errStopped = errors.New("replication: fetcher stopped")
 
@@ -202,16 +191,6 @@ func (ft *fetcher) empty() bool {
 func (ft *fetcher) notifyLocked() {
 	close(ft.changed)
 	ft.changed = make(chan struct{})
-}
-
-func (ft *fetcher) snapshot() []Followed {
-	ft.mu.Lock()
-	defer ft.mu.Unlock()
-	out := make([]Followed, 0, len(ft.parts))
-	for _, s := range ft.parts {
-		out = append(out, s.Followed)
-	}
-	return out
 }
 
 // current reports whether f is still followed as it was.
