@@ -7,9 +7,11 @@ package broker
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/server"
@@ -49,7 +51,11 @@ func (p *producerIDs) next(ctx context.Context, b *Broker) (int64, error) {
 	if p.next_ >= p.hi {
 		first, count, err := b.meta.AllocateProducerIDs(ctx)
 		if err != nil {
-			return -1, err
+			// No block without a controller (an election, a lost quorum): as Kafka's
+			// producer id manager, a retriable COORDINATOR_LOAD_IN_PROGRESS rather
+			// than the controller's own errors, which mean nothing to a client.
+			b.log.Warn("no producer id block from the controller", "err", err)
+			return -1, fmt.Errorf("%w: no producer id block from the controller: %v", kerr.CoordinatorLoadInProgress, err)
 		}
 		p.next_, p.hi = first, first+int64(count)
 	}
