@@ -111,7 +111,7 @@ func idempotentBatch(id int64, epoch int16, seq int32, n int) []byte {
 // leader stops, a retried batch sent to the new leader gets its original offset back
 // (not a second copy), and a sequence gap still gets OUT_OF_ORDER_SEQUENCE_NUMBER.
 func TestIdempotenceSurvivesFailOver(t *testing.T) {
-	nodes, seeds, cl := replicatedCluster(t, 10*time.Second)
+	nodes, _, cl := replicatedCluster(t, 10*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const topic = "dedupe"
@@ -155,7 +155,7 @@ func TestIdempotenceSurvivesFailOver(t *testing.T) {
 	if next.ErrorCode != 0 || next.BaseOffset != 10 {
 		t.Fatalf("next batch at the new leader: %+v", next)
 	}
-	if got := testbroker.CountValues(t, seeds[1], topic); len(got) != 11 {
+	if got := testbroker.CountValues(t, nodeByID(nodes, after[0].Leader).Addr(), topic); len(got) != 11 {
 		t.Fatalf("read %d distinct values, want 11", len(got))
 	}
 }

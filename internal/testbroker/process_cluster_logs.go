@@ -24,7 +24,9 @@ type ReplicaLog struct {
 // that is stopped: the partition directory is copied to a temporary directory and opened
 // there with package log, so that the node's own files stay as the node left them
 // (opening a log may rebuild indexes or truncate a torn tail). A node that holds no
-// replica of the partition gives an error.
+// replica of the partition gives an error. With WAYBILL_DEBUG_BATCHES set, every batch
+// read is printed to stderr (producer, transactional, marker type), to diagnose a
+// failing run.
 func (pc *ProcessCluster) ReplicaLogs(id int32, topic string, index int32) (ReplicaLog, error) {
 	if pc.Running(id) {
 		return ReplicaLog{}, fmt.Errorf("node %d is running; stop it before reading its logs", id)
