@@ -14,6 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/waybill/waybill/internal/broker"
 )
 
 func newClusterCmd(cfg *clientConfig) *cobra.Command {
@@ -42,7 +44,8 @@ func newClusterStatusCmd(cfg *clientConfig) *cobra.Command {
                         its last heartbeat said it had got (LAG, in log entries) and when
                         it was last heard from and last caught up, as
                         kafka-metadata-quorum describe --replication shows it
-  the brokers           id, address, rack and whether the controller has fenced it (a
+  the brokers           id, address, rack, broker epoch (it grows at every
+                        registration) and whether the controller has fenced it (a
                         fenced broker missed its heartbeats and leads nothing)
   partitions at risk    under-replicated (fewer in sync than replicas), under min ISR
                         (acks=all is refused) and offline (no leader)`,
@@ -94,16 +97,19 @@ func clusterStatus(ctx context.Context, cl *kgo.Client, adm *kadm.Client, w io.W
 		return err
 	}
 	fmt.Fprintln(w)
-	brokers := newTable(w, "BROKER", "ADDRESS", "RACK", "STATUS")
+	brokers := newTable(w, "BROKER", "ADDRESS", "RACK", "EPOCH", "STATUS")
 	for _, b := range dc.Brokers {
-		rack, status := "-", "unfenced"
+		rack, epoch, status := "-", "-", "unfenced"
 		if b.Rack != nil {
 			rack = *b.Rack
+		}
+		if e := broker.BrokerEpoch(b); e >= 0 {
+			epoch = strconv.FormatInt(e, 10)
 		}
 		if b.IsFenced {
 			status = "fenced"
 		}
-		brokers.row(b.NodeID, b.Host+":"+strconv.Itoa(int(b.Port)), rack, status)
+		brokers.row(b.NodeID, b.Host+":"+strconv.Itoa(int(b.Port)), rack, epoch, status)
 	}
 	if err := brokers.flush(); err != nil {
 		return err

@@ -121,8 +121,8 @@ func TestDevClusterStartsStopsAndStartsAgain(t *testing.T) {
 	if leaders != 1 || !hasRowLoose(status, "offline", "0", "-") {
 		t.Errorf("cluster status shows %d leaders, or partitions offline:\n%s", leaders, status)
 	}
-	if strings.Count(status, "unfenced") != 3 {
-		t.Errorf("cluster status does not show 3 unfenced brokers:\n%s", status)
+	if strings.Count(status, "unfenced") != 3 || !hasRowLoose(status, "BROKER", "ADDRESS", "RACK", "EPOCH", "STATUS") {
+		t.Errorf("cluster status does not show 3 unfenced brokers with their epochs:\n%s", status)
 	}
 	dev.interrupt(t)
 

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/waybill/waybill/internal/broker"
 	"github.com/waybill/waybill/internal/cluster"
 	"github.com/waybill/waybill/internal/peer"
 	"github.com/waybill/waybill/internal/testbroker"
@@ -140,4 +141,40 @@ func containsID(ids []int32, id int32) bool {
 		}
 	}
 	return false
+}
+
+// DescribeCluster carries each broker's epoch in Waybill's tagged field, the epoch the
+// metadata holds, and a new registration raises it.
+func TestDescribeClusterCarriesBrokerEpochs(t *testing.T) {
+	nodes, _, cl := replicatedCluster(t, 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	epochs := func() map[int32]int64 {
+		t.Helper()
+		resp, err := kmsg.NewPtrDescribeClusterRequest().RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[int32]int64{}
+		for _, b := range resp.Brokers {
+			out[b.NodeID] = broker.BrokerEpoch(b)
+		}
+		return out
+	}
+	var before map[int32]int64
+	waitFor(ctx, t, "every broker unfenced, with the epoch of its registration", func() bool {
+		before = epochs()
+		img := nodes[0].Image()
+		for _, n := range nodes {
+			if e, ok := before[n.NodeID()]; !ok || e <= 0 || e != img.Brokers[n.NodeID()].Epoch {
+				return false
+			}
+		}
+		return true
+	})
+	nodes[2].Stop()
+	testbroker.StartAll(t, nodes[2])
+	waitFor(ctx, t, "broker 3 registered again with a higher epoch", func() bool {
+		return epochs()[nodes[2].NodeID()] > before[nodes[2].NodeID()]
+	})
 }
