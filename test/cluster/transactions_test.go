@@ -73,6 +73,10 @@ func TestTransactionsSurviveLeaderAndCoordinatorKills(t *testing.T) {
 	t.Logf("pipeline: %s; killed node %d (leader of %s-0), then node %d (coordinator of %s)",
 		pipeline.summary(), outputLeader, output, coordinator, txnID)
 
+	// The final read lists each partition's end at its leader: on a cluster settled
+	// with every replica in sync, so that no leader elected moments ago shows a high
+	// watermark its followers have not yet confirmed.
+	pc.WaitPartitions(output, rejoinTimeout, "every replica of "+output+" in sync before the final read", pc.FullyInSync)
 	t.Logf("output high watermarks before the final read: %v", endOffsets(t, pc, output))
 	out := &lab.History{Topic: output, Partitions: partitions}
 	if err := lab.AddFinalRead(context.Background(), out, bootstrap, output, true, true, readBackTimeout); err != nil {
