@@ -101,27 +101,14 @@ func (p *Partition) AppendReplicated(batches []byte, leaderEpoch int32) (int64, 
 // replayReplicatedLocked brings the producer and transaction state past one appended
 // batch, as the leader's append did for it.
 func (p *Partition) replayReplicatedLocked(h records.Header, batch []byte) error {
-	if !h.HasProducer() {
-		return nil
+	if h.HasProducer() && !h.IsControl() && h.IsTransactional() && p.producers.TxnFirstOffset(h.ProducerID) < 0 {
+		p.txnOpening(h.ProducerID, h.BaseOffset)
 	}
-	if !h.IsControl() {
-		if h.IsTransactional() && p.producers.TxnFirstOffset(h.ProducerID) < 0 {
-			p.txnOpening(h.ProducerID, h.BaseOffset)
-		}
-		p.producers.Replay(h, h.MaxTimestamp)
-		return nil
-	}
-	commit, coordinatorEpoch, err := parseMarker(batch)
-	if err != nil {
-		// Waybill writes no other control batch; end the transaction as the
-		// attributes say, as recovery does.
-		p.cfg.Logger.Warn("replicated control batch that is not a transaction marker", "topic", p.cfg.Topic,
-			"partition", p.cfg.Index, "offset", h.BaseOffset, "err", err)
-		p.producers.Replay(h, h.MaxTimestamp)
+	first, commit := replayBatch(p.producers, h, batch, p.cfg.Logger)
+	if !h.IsControl() || !h.HasProducer() {
 		return nil
 	}
 	p.invalidateGuardsLocked(h.ProducerID)
-	first := p.producers.ApplyMarker(h, coordinatorEpoch, h.MaxTimestamp)
 	if first < 0 {
 		return nil
 	}

@@ -195,23 +195,8 @@ func replayTxns(l *wlog.Log, from, to int64, ps *producers.State, onAbort func(A
 		if h.BaseOffset >= to {
 			return errScanDone
 		}
-		if !h.HasProducer() {
-			return nil
-		}
-		if !h.IsControl() {
-			ps.Replay(h, h.MaxTimestamp)
-			return nil
-		}
-		commit, coordinatorEpoch, err := parseMarker(batch)
-		if err != nil {
-			// Not a transaction marker: Waybill never writes one, so end the
-			// transaction as the batch's attributes say and move on.
-			logger.Warn("control batch that is not a transaction marker", "offset", h.BaseOffset, "err", err)
-			ps.Replay(h, h.MaxTimestamp)
-			return nil
-		}
-		first := ps.ApplyMarker(h, coordinatorEpoch, h.MaxTimestamp)
-		if commit || first < 0 {
+		first, commit := replayBatch(ps, h, batch, logger)
+		if !h.IsControl() || commit || first < 0 {
 			return nil
 		}
 		return onAbort(AbortedTxn{ProducerID: h.ProducerID, FirstOffset: first, LastOffset: h.LastOffset()})
@@ -220,6 +205,29 @@ func replayTxns(l *wlog.Log, from, to int64, ps *producers.State, onAbort func(A
 		return nil
 	}
 	return err
+}
+
+// replayBatch brings ps past one batch read from a log, recovery's or a follower's copy of
+// its leader's. For a control batch it returns the first offset of the transaction the
+// batch ended (-1 if none was open) and whether it committed; a control batch that is
+// not a marker (Waybill writes none) ends the transaction as its attributes say, and
+// counts as a commit: no abort is recorded for it.
+func replayBatch(ps *producers.State, h records.Header, batch []byte, logger *slog.Logger) (first int64, commit bool) {
+	if !h.HasProducer() {
+		return -1, false
+	}
+	if !h.IsControl() {
+		ps.Replay(h, h.MaxTimestamp)
+		return -1, false
+	}
+	commit, coordinatorEpoch, err := parseMarker(batch)
+	if err != nil {
+		logger.Warn("control batch that is not a transaction marker", "offset", h.BaseOffset, "err", err)
+		first = ps.TxnFirstOffset(h.ProducerID)
+		ps.Replay(h, h.MaxTimestamp)
+		return first, true
+	}
+	return ps.ApplyMarker(h, coordinatorEpoch, h.MaxTimestamp), commit
 }
 
 // parseMarker decodes a transaction marker batch: commit or abort, and the epoch of the
