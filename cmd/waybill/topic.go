@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func newTopicCmd(cfg *clientConfig) *cobra.Command {
@@ -53,7 +56,7 @@ Each topic is reported on its own line; the command fails if any topic was not c
 				return err
 			}
 			names := uniqueNames(args)
-			return cfg.runAdmin(cmd, func(ctx context.Context, adm *kadm.Client) error {
+			return cfg.runClients(cmd, func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
 				create := adm.CreateTopics
 				if dryRun {
 					create = adm.ValidateCreateTopics
@@ -61,6 +64,9 @@ Each topic is reported on its own line; the command fails if any topic was not c
 				resps, err := create(ctx, partitions, replicas, topicConfigs, names...)
 				if err != nil {
 					return err
+				}
+				if !dryRun {
+					awaitTopicsEverywhere(ctx, cl, names)
 				}
 				failures := itemFailures{action: "create topic"}
 				t := newTable(cmd.OutOrStdout(), "TOPIC", "PARTITIONS", "REPLICAS", "STATUS")
@@ -81,6 +87,9 @@ Each topic is reported on its own line; the command fails if any topic was not c
 	}
 	cmd.Flags().Int32VarP(&partitions, "partitions", "p", -1, "partitions per topic (-1: the broker's num.partitions)")
 	cmd.Flags().Int16VarP(&replicas, "replicas", "r", -1, "replicas per partition (-1: the broker's default.replication.factor)")
+	// Kafka's kafka-topics.sh name for the same flag.
+	cmd.Flags().Int16Var(&replicas, "replication-factor", -1, "replicas per partition (as -r)")
+	_ = cmd.Flags().MarkHidden("replication-factor") // cannot fail: just registered
 	cmd.Flags().StringArrayVarP(&configs, "config", "c", nil, "topic config key=value, repeatable (e.g. -c retention.ms=86400000)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "let the broker validate the request without creating anything")
 	return cmd
@@ -300,4 +309,57 @@ func countOrDash(n int64, err error) string {
 		return "-"
 	}
 	return fmt.Sprint(n)
+}
+
+// topicSpreadWait bounds how long topic create waits for every broker to know the new
+// topics.
+const topicSpreadWait = 5 * time.Second
+
+// awaitTopicsEverywhere waits, within topicSpreadWait, until every broker's metadata
+// shows names with a leader for each partition. The controller answers CreateTopics once
+// it has committed them; the other brokers apply the change a moment later, and a
+// command run right after (describe, produce) may ask one of them. Nothing is reported
+// if the wait runs out: the topics were created.
+func awaitTopicsEverywhere(ctx context.Context, cl *kgo.Client, names []string) {
+	ctx, cancel := context.WithTimeout(ctx, topicSpreadWait)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	for _, name := range names {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(name)
+		req.Topics = append(req.Topics, rt)
+	}
+	known := func(resp *kmsg.MetadataResponse) bool {
+		for _, t := range resp.Topics {
+			if t.ErrorCode != 0 || len(t.Partitions) == 0 {
+				return false
+			}
+			for _, p := range t.Partitions {
+				if p.ErrorCode != 0 || p.Leader < 0 {
+					return false
+				}
+			}
+		}
+		return len(resp.Topics) == len(names)
+	}
+	for ctx.Err() == nil {
+		brokers, err := req.RequestWith(ctx, cl)
+		if err == nil {
+			everywhere := true
+			for _, b := range brokers.Brokers {
+				resp, err := req.RequestWith(ctx, cl.Broker(int(b.NodeID)))
+				if err != nil || !known(resp) {
+					everywhere = false
+					break
+				}
+			}
+			if everywhere {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

@@ -179,15 +179,9 @@ func TestTopicDescribeShowsTheReplicaLayout(t *testing.T) {
 	for _, n := range nodes {
 		addrs = append(addrs, n.Addr())
 	}
-	// kadm sends creations to the controller, which has seen every broker unfenced once
-	// the cluster has started.
-	resp, err := newTestAdmin(t, strings.Join(addrs, ",")).CreateTopic(testContext(t), 3, 3, nil, "layout")
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The CLI's creation goes to the controller, which has seen every broker unfenced
+	// once the cluster has started; --replication-factor is Kafka's name for -r.
+	mustRun(t, strings.Join(addrs, ","), "", "topic", "create", "layout", "-p", "3", "--replication-factor", "3")
 
 	down := nodes[2]
 	down.Stop()

@@ -77,6 +77,13 @@ func (m *replicas) led(topic string, index int32) (r ledReplica, code int16, lea
 	defer m.mu.RUnlock()
 	tr := m.topics[topic]
 	if tr == nil || index < 0 || int(index) >= len(tr.parts) {
+		// The image is published before this broker opens the replicas it assigns, so
+		// a topic just created may be in the metadata clients read and not here yet:
+		// NOT_LEADER_OR_FOLLOWER, retriable, as Kafka answers for a partition its
+		// metadata cache knows and its replica manager does not.
+		if mt := m.b.meta.Image().Topics[topic]; mt != nil && index >= 0 && int(index) < len(mt.Partitions) {
+			return r, kerr.NotLeaderForPartition.Code, mt.Partitions[index]
+		}
 		return r, kerr.UnknownTopicOrPartition.Code, cluster.Partition{Leader: -1, LeaderEpoch: -1}
 	}
 	pm := tr.meta.Partitions[index]

@@ -80,6 +80,9 @@ func (c *epochCache) rebuild(l *wlog.Log) error {
 	if err != nil {
 		return fmt.Errorf("rebuilding the leader-epoch cache: %w", err)
 	}
+	if len(c.entries) == 0 {
+		return nil // an empty log: the first epoch assigned writes the file
+	}
 	return c.persistLocked()
 }
 
