@@ -3,7 +3,6 @@ package faults
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/waybill/waybill/internal/broker"
 	"github.com/waybill/waybill/internal/cluster"
-	"github.com/waybill/waybill/internal/config"
 	"github.com/waybill/waybill/internal/vfs"
 )
 
@@ -58,18 +56,10 @@ func StartCluster(cfg ClusterConfig) (*Cluster, error) {
 	if cfg.Dir == "" || cfg.Nodes < 1 {
 		return nil, errors.New("faults: ClusterConfig needs Dir and Nodes")
 	}
-	values := map[string]string{"group.initial.rebalance.delay.ms": "0",
-		"broker.heartbeat.interval.ms": "100", "broker.session.timeout.ms": "1500"}
-	for k, v := range cfg.BrokerConfig {
-		values[k] = v
-	}
-	bc, err := config.ParseBroker(values)
+	quick := map[string]string{"broker.heartbeat.interval.ms": "100", "broker.session.timeout.ms": "1500"}
+	bc, logger, err := nodeSettings(cfg.BrokerConfig, cfg.Logger, quick)
 	if err != nil {
 		return nil, err
-	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	c := &Cluster{Links: NewLinks(), logger: logger}
 	var voters []cluster.Voter

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -49,17 +50,9 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("faults: NodeConfig.Dir is required")
 	}
-	values := map[string]string{"group.initial.rebalance.delay.ms": "0"}
-	for k, v := range cfg.BrokerConfig {
-		values[k] = v
-	}
-	bc, err := config.ParseBroker(values)
+	bc, logger, err := nodeSettings(cfg.BrokerConfig, cfg.Logger, nil)
 	if err != nil {
 		return nil, err
-	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	n := &Node{
 		cfg: broker.Config{
@@ -163,4 +156,18 @@ func (n *Node) Close() error {
 		return n.b.Close()
 	}
 	return nil
+}
+
+// nodeSettings resolves the broker configs of a test node: group.initial.rebalance.delay.ms
+// 0 so that tests do not wait for rebalances, then defaults, then the caller's values;
+// and a logger that discards when none is given.
+func nodeSettings(values map[string]string, logger *slog.Logger, defaults map[string]string) (config.Broker, *slog.Logger, error) {
+	merged := map[string]string{"group.initial.rebalance.delay.ms": "0"}
+	maps.Copy(merged, defaults)
+	maps.Copy(merged, values)
+	bc, err := config.ParseBroker(merged)
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return bc, logger, err
 }

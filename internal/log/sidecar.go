@@ -1,9 +1,7 @@
 package log
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/waybill/waybill/internal/vfs"
@@ -101,7 +99,7 @@ func (l *Log) writeCleanedSidecars(base int64, g []view) error {
 		var err error
 		for _, v := range g {
 			var b []byte
-			if b, err = readWholeFile(l.fs, v.seg.path(sc.Suffix)); err != nil {
+			if b, err = vfs.ReadFile(l.fs, v.seg.path(sc.Suffix)); err != nil {
 				break
 			}
 			parts = append(parts, b)
@@ -120,24 +118,6 @@ func (l *Log) writeCleanedSidecars(base int64, g []view) error {
 		}
 	}
 	return nil
-}
-
-// readWholeFile returns the content of path.
-func readWholeFile(fsys vfs.FS, path string) ([]byte, error) {
-	f, err := fsys.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, size)
-	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	return b, nil
 }
 
 // cutIndexSuffix returns the name without its index or sidecar suffix, and whether it

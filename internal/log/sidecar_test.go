@@ -27,7 +27,7 @@ func openWithSidecar(t *testing.T, fs vfs.FS, cfg Config) *Log {
 
 func readSide(t *testing.T, fs vfs.FS, base int64) (string, bool) {
 	t.Helper()
-	b, err := readWholeFile(fs, SegmentPath(testDir, base, sideSuffix))
+	b, err := vfs.ReadFile(fs, SegmentPath(testDir, base, sideSuffix))
 	if isNotExist(err) {
 		return "", false
 	}
