@@ -220,21 +220,29 @@ func (b *Broker) shutdown(controlled bool) error {
 
 // maintain runs retention and producer expiry on every hosted replica.
 func (b *Broker) maintain() {
-	defer b.bg.Done()
-	t := time.NewTicker(b.cfg.MaintenanceInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-b.stop:
-			return
-		case <-t.C:
-		}
+	b.every(b.cfg.MaintenanceInterval, func() {
 		b.replicas.each(func(p *partition.Partition) {
 			err := p.Maintain(int64(b.cfg.Broker.ProducerIDExpirationMs))
 			if err != nil && !errors.Is(err, wlog.ErrClosed) { // closed: deleted meanwhile
 				b.log.Warn("maintenance failed", "topic", p.Topic(), "partition", p.Index(), "err", err)
 			}
 		})
+	})
+}
+
+// every runs fn every d until the broker stops; it is one of the broker's background
+// goroutines (b.bg).
+func (b *Broker) every(d time.Duration, fn func()) {
+	defer b.bg.Done()
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			fn()
+		}
 	}
 }
 

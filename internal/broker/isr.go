@@ -41,22 +41,14 @@ func (b *Broker) replicationConfig() replication.Config {
 // expireISR takes followers that stopped catching up out of the ISRs of the partitions
 // this broker leads, every half replica.lag.time.max.ms as Kafka's ISR expiration does.
 func (b *Broker) expireISR() {
-	defer b.bg.Done()
 	lag := time.Duration(b.cfg.Broker.ReplicaLagTimeMaxMs) * time.Millisecond
-	t := time.NewTicker(max(lag/2, 10*time.Millisecond))
-	defer t.Stop()
-	for {
-		select {
-		case <-b.stop:
-			return
-		case <-t.C:
-		}
+	b.every(max(lag/2, 10*time.Millisecond), func() {
 		b.replicas.eachLed(func(mt *cluster.Topic, p *partition.Partition) {
 			if c := p.ShrinkISR(lag); c != nil {
 				b.proposeISR(mt, p, c)
 			}
 		})
-	}
+	})
 }
 
 // isrChangeTimeout bounds one ISR change's trip to the controller.
@@ -124,15 +116,7 @@ func (b *Broker) sendISRChange(ctx context.Context, topicID cluster.UUID, index 
 // checkpointHighWatermarks saves every replica's high watermark periodically, so that a
 // replica restarted after a crash reopens close to what was committed.
 func (b *Broker) checkpointHighWatermarks() {
-	defer b.bg.Done()
-	t := time.NewTicker(time.Duration(b.cfg.Broker.ReplicaHWCheckpointIntervalMs) * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-b.stop:
-			return
-		case <-t.C:
-		}
+	b.every(time.Duration(b.cfg.Broker.ReplicaHWCheckpointIntervalMs)*time.Millisecond, func() {
 		b.replicas.each((*partition.Partition).SaveHighWatermark)
-	}
+	})
 }

@@ -98,17 +98,7 @@ func StartCluster(cfg ClusterConfig) (*Cluster, error) {
 		c.Links.Own(id, proxy.Addr(), listeners[i].Addr().String())
 		c.nodes = append(c.nodes, n)
 	}
-	errs := make([]error, len(c.nodes))
-	var wg sync.WaitGroup
-	for i, n := range c.nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = n.Start()
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := c.startAll(); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -172,6 +162,12 @@ func (c *Cluster) PowerLossAll() error {
 	for _, n := range c.nodes {
 		n.halt((*vfs.MemFS).CrashClone)
 	}
+	return c.startAll()
+}
+
+// startAll starts every node at once: voters wait for each other to elect a
+// controller, so one at a time would not do.
+func (c *Cluster) startAll() error {
 	errs := make([]error, len(c.nodes))
 	var wg sync.WaitGroup
 	for i, n := range c.nodes {

@@ -127,18 +127,9 @@ func LoadSnapshot(fsys vfs.FS, dir string) (state *State, offset int64, err erro
 }
 
 func readSnapshot(fsys vfs.FS, path string, endOffset int64) (*State, error) {
-	f, err := fsys.Open(path)
+	data, err := vfs.ReadFile(fsys, path)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return nil, err
-	}
-	data := make([]byte, size)
-	if n, err := f.ReadAt(data, 0); n != len(data) {
-		return nil, fmt.Errorf("read %d of %d bytes: %w", n, len(data), err)
 	}
 	return decode(data, endOffset)
 }
