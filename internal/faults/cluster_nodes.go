@@ -20,6 +20,10 @@ type ClusterConfig struct {
 	// filesystem.
 	Dir   string
 	Nodes int
+	// Voters is how many nodes, from node 1, vote in the metadata quorum; the rest are
+	// brokers only. Default (0): every node. With one voter, the quorum survives any
+	// other nodes' deaths, as a fault that kills two of three replicas needs.
+	Voters int
 	// BrokerConfig holds broker configs by their Kafka names, for every node. Default:
 	// group.initial.rebalance.delay.ms=0 and quick heartbeats (broker.heartbeat.interval.ms
 	// 100, broker.session.timeout.ms 1500), so that a crashed node is noticed quickly.
@@ -69,7 +73,9 @@ func StartCluster(cfg ClusterConfig) (*Cluster, error) {
 			c.closeListeners(listeners)
 			return nil, err
 		}
-		voters = append(voters, cluster.Voter{ID: int32(i + 1), RaftAddr: listeners[i].Addr().String()})
+		if cfg.Voters <= 0 || i < cfg.Voters {
+			voters = append(voters, cluster.Voter{ID: int32(i + 1), RaftAddr: listeners[i].Addr().String()})
+		}
 	}
 	for i := range cfg.Nodes {
 		id := int32(i + 1)
@@ -95,7 +101,8 @@ func StartCluster(cfg ClusterConfig) (*Cluster, error) {
 		}}
 		n.cfg.FS = n.fs
 		proxy.Pause() // until the broker is up
-		c.Links.Own(id, proxy.Addr(), listeners[i].Addr().String())
+		c.Links.OwnKafka(id, proxy.Addr())
+		c.Links.Own(id, listeners[i].Addr().String())
 		c.nodes = append(c.nodes, n)
 	}
 	if err := c.startAll(); err != nil {
@@ -208,7 +215,10 @@ func (n *ClusterNode) Broker() *broker.Broker {
 // reach it.
 func (n *ClusterNode) Isolate() { n.links.Isolate(n.id) }
 
-// Heal ends Isolate.
+// Slow holds the node's replication fetches back by delay each (Links.Slow), until Heal.
+func (n *ClusterNode) Slow(delay time.Duration) { n.links.Slow(n.id, delay) }
+
+// Heal ends Isolate and Slow.
 func (n *ClusterNode) Heal() { n.links.Heal(n.id) }
 
 // Crash is a process crash with an immediate restart on everything the node wrote.

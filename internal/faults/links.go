@@ -18,13 +18,23 @@ import (
 type Links struct {
 	mu       sync.Mutex
 	owners   map[string]int32 // listener address → node
+	kafka    map[string]bool  // the addresses that are Kafka listeners (not Raft)
 	isolated map[int32]bool
+	slow     map[int32]*slowness
 	conns    map[int32][]net.Conn // open connections by each end's node
+}
+
+// slowness holds a slow node's writes to other nodes' Kafka listeners back by delay, or
+// until Heal closes healed.
+type slowness struct {
+	delay  time.Duration
+	healed chan struct{}
 }
 
 // NewLinks returns links with every node reachable.
 func NewLinks() *Links {
-	return &Links{owners: map[string]int32{}, isolated: map[int32]bool{}, conns: map[int32][]net.Conn{}}
+	return &Links{owners: map[string]int32{}, kafka: map[string]bool{}, isolated: map[int32]bool{},
+		slow: map[int32]*slowness{}, conns: map[int32][]net.Conn{}}
 }
 
 // Own records that addrs are node's listeners, so that dials to them count as reaching
@@ -35,6 +45,16 @@ func (l *Links) Own(node int32, addrs ...string) {
 	for _, a := range addrs {
 		l.owners[a] = node
 	}
+}
+
+// OwnKafka records that addr is node's Kafka listener (as Own does): the connections
+// Slow holds back are those to such addresses, replication fetches, and not the
+// metadata quorum's, so that a slow follower stays registered and unfenced.
+func (l *Links) OwnKafka(node int32, addr string) {
+	l.Own(node, addr)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.kafka[addr] = true
 }
 
 // Dialer is node's dial function.
@@ -57,7 +77,7 @@ func (l *Links) Dialer(node int32) peer.DialFunc {
 			c.Close()
 			return nil, fmt.Errorf("faults: node %d is cut off from %s", node, addr)
 		}
-		lc := &linkConn{Conn: c, links: l, ends: []int32{node}}
+		lc := &linkConn{Conn: c, links: l, ends: []int32{node}, from: node, kafka: l.kafka[addr]}
 		if known {
 			lc.ends = append(lc.ends, to)
 		}
@@ -73,6 +93,28 @@ type linkConn struct {
 	net.Conn
 	links *Links
 	ends  []int32
+	from  int32 // the node that dialled
+	kafka bool  // to a Kafka listener
+}
+
+// Write holds the bytes back while the dialling node is slow and this is a connection to
+// a Kafka listener: a follower's fetches then reach the leader late, as over a congested
+// link or from a stalled disk, while its heartbeats keep it registered.
+func (c *linkConn) Write(b []byte) (int, error) {
+	if c.kafka {
+		c.links.mu.Lock()
+		s := c.links.slow[c.from]
+		c.links.mu.Unlock()
+		if s != nil {
+			t := time.NewTimer(s.delay)
+			select {
+			case <-t.C:
+			case <-s.healed:
+				t.Stop()
+			}
+		}
+	}
+	return c.Conn.Write(b)
 }
 
 func (c *linkConn) Close() error {
@@ -99,9 +141,26 @@ func (l *Links) Isolate(node int32) {
 	l.mu.Lock()
 }
 
-// Heal reconnects node.
+// Slow holds back everything node sends to other nodes' Kafka listeners (its
+// replication fetches, as a follower) by delay per write, until Heal: with a delay
+// beyond replica.lag.time.max.ms the node falls out of the ISR of the partitions it
+// follows, while it stays registered and unfenced.
+func (l *Links) Slow(node int32, delay time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if old := l.slow[node]; old != nil {
+		close(old.healed)
+	}
+	l.slow[node] = &slowness{delay: delay, healed: make(chan struct{})}
+}
+
+// Heal reconnects node and ends its slowness: writes held back go at once.
 func (l *Links) Heal(node int32) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.isolated, node)
+	if s := l.slow[node]; s != nil {
+		close(s.healed)
+		delete(l.slow, node)
+	}
 }
