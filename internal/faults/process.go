@@ -64,6 +64,21 @@ type ProcessNode struct {
 
 // StartProcessNode picks free ports, starts the binary and waits until it is ready.
 func StartProcessNode(cfg ProcessConfig) (*ProcessNode, error) {
+	pn, err := newProcessNode(cfg, -1, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := pn.Start(); err != nil {
+		pn.Close()
+		return nil, err
+	}
+	return pn, nil
+}
+
+// newProcessNode picks the node's ports and starts its proxy, leaving the process to
+// Start: a cluster needs every node's proxy address before any node runs. node and
+// advertise are the proxy's (see newProxy): -1 and nil for a lone broker.
+func newProcessNode(cfg ProcessConfig, node int32, advertise func(int32, string, int32) (string, int32)) (*ProcessNode, error) {
 	if cfg.Binary == "" || cfg.Dir == "" {
 		return nil, errors.New("faults: ProcessConfig needs Binary and Dir")
 	}
@@ -75,16 +90,11 @@ func StartProcessNode(cfg ProcessConfig) (*ProcessNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	proxy, err := newProxy(addr, cfg.Logger, -1, nil)
+	proxy, err := newProxy(addr, cfg.Logger, node, advertise)
 	if err != nil {
 		return nil, err
 	}
-	pn := &ProcessNode{cfg: cfg, addr: addr, adminAddr: adminAddr, proxy: proxy}
-	if err := pn.Start(); err != nil {
-		pn.Close()
-		return nil, err
-	}
-	return pn, nil
+	return &ProcessNode{cfg: cfg, addr: addr, adminAddr: adminAddr, proxy: proxy}, nil
 }
 
 // Addr is the proxy's address: give it to clients.
@@ -125,8 +135,8 @@ func (pn *ProcessNode) runningLocked() bool {
 	}
 }
 
-// Start runs the binary, after a Kill, on the same data directory and ports, and waits
-// until /readyz answers 200.
+// Start runs the binary, again after a Kill or Stop, on the same data directory and
+// ports, and waits until /readyz answers 200.
 func (pn *ProcessNode) Start() error {
 	pn.mu.Lock()
 	defer pn.mu.Unlock()
