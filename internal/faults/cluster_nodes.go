@@ -174,14 +174,17 @@ func (c *Cluster) PowerLossAll() error {
 
 // startAll starts every node at once: voters wait for each other to elect a
 // controller, so one at a time would not do.
-func (c *Cluster) startAll() error {
-	errs := make([]error, len(c.nodes))
+func (c *Cluster) startAll() error { return atOnce(c.nodes, (*ClusterNode).Start) }
+
+// atOnce calls fn on every item, each in its own goroutine, and joins their errors.
+func atOnce[T any](items []T, fn func(T) error) error {
+	errs := make([]error, len(items))
 	var wg sync.WaitGroup
-	for i, n := range c.nodes {
+	for i, item := range items {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = n.Start()
+			errs[i] = fn(item)
 		}()
 	}
 	wg.Wait()

@@ -47,4 +47,10 @@
 // A ProcessNode is the waybill binary as a child process on fixed ports behind a Proxy:
 // Kill is kill -9, Start restarts it on the same directory and ports, Pause and Resume
 // are SIGSTOP and SIGCONT.
+//
+// A ProcessCluster is ProcessNodes forming one cluster, their proxies advertising each
+// other: Kill is kill -9 of one node, Stop its SIGTERM (a controlled shutdown), Start
+// brings it back; Partitions and Controller read the metadata the nodes agree on, and
+// ReplicaLogs, once every node is stopped, what each replica holds on disk, for
+// CompareReplicaLogs.
 package faults

@@ -1,8 +1,10 @@
 package faults
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/waybill/waybill/internal/partition"
 )
@@ -40,4 +42,82 @@ func (c *Cluster) ReplicaLogs(topic string, partitions int32) ([]ReplicaLog, err
 		}
 	}
 	return out, nil
+}
+
+// CompareReplicaLogs checks that the replicas of each partition in logs hold the same
+// batches — base offset, last offset, partition leader epoch and CRC — below the
+// smallest log end among them, and that this end reaches the partition's committed
+// offset (the high watermark last seen; 0 if absent): a replica in the ISR holds
+// everything committed. Batches past the smallest end are not compared, as a replica may
+// hold a tail not copied yet. Pass only the replicas that must agree, such as the last
+// ISR's. Every partition is checked; the errors are joined.
+func CompareReplicaLogs(logs []ReplicaLog, committed map[int32]int64) error {
+	byPartition := map[int32][]ReplicaLog{}
+	var order []int32
+	for _, rl := range logs {
+		if _, seen := byPartition[rl.Partition]; !seen {
+			order = append(order, rl.Partition)
+		}
+		byPartition[rl.Partition] = append(byPartition[rl.Partition], rl)
+	}
+	var errs []error
+	for _, p := range order {
+		errs = append(errs, compareReplicas(byPartition[p], committed[p]))
+	}
+	return errors.Join(errs...)
+}
+
+// compareReplicas compares the replicas of one partition.
+func compareReplicas(logs []ReplicaLog, committed int64) error {
+	end := logs[0].End
+	for _, rl := range logs[1:] {
+		end = min(end, rl.End)
+	}
+	if end < committed {
+		return fmt.Errorf("partition %d: a replica ends at %d, below the committed offset %d (ends: %v)",
+			logs[0].Partition, end, committed, LogEnds(logs))
+	}
+	want := batchesBelow(logs[0].Batches, end)
+	for _, rl := range logs[1:] {
+		got := batchesBelow(rl.Batches, end)
+		if i, differ := firstDifference(want, got); differ {
+			return fmt.Errorf("partition %d: the replicas on nodes %d and %d differ below offset %d at batch %d: %s and %s",
+				rl.Partition, logs[0].Node, rl.Node, end, i, batchAt(want, i), batchAt(got, i))
+		}
+	}
+	return nil
+}
+
+// batchesBelow keeps the batches that start below end.
+func batchesBelow(bs []partition.BatchID, end int64) []partition.BatchID {
+	if i := slices.IndexFunc(bs, func(b partition.BatchID) bool { return b.BaseOffset >= end }); i >= 0 {
+		return bs[:i]
+	}
+	return bs
+}
+
+func firstDifference(a, b []partition.BatchID) (int, bool) {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i, true
+		}
+	}
+	return min(len(a), len(b)), len(a) != len(b)
+}
+
+func batchAt(bs []partition.BatchID, i int) string {
+	if i >= len(bs) {
+		return "nothing"
+	}
+	b := bs[i]
+	return fmt.Sprintf("[%d..%d epoch %d crc %08x]", b.BaseOffset, b.LastOffset, b.LeaderEpoch, b.CRC)
+}
+
+// LogEnds maps each replica's node to its log end offset.
+func LogEnds(logs []ReplicaLog) map[int32]int64 {
+	ends := map[int32]int64{}
+	for _, rl := range logs {
+		ends[rl.Node] = rl.End
+	}
+	return ends
 }
