@@ -8,9 +8,6 @@ import (
 	"time"
 )
 
-// Preferred reports whether the partition is led by its preferred replica.
-func (ps PartitionState) Preferred() bool { return ps.Leader == ps.Replicas[0] }
-
 // WaitForPartitions is ProcessCluster.WaitPartitions for in-process nodes, read from
 // their metadata images: it waits until every running node shows each of topic's
 // partitions (it must have that many) satisfying ok, the same on every node, and
@@ -61,7 +58,7 @@ func agreedPartitions(nodes []*Broker, topic string, partitions int, ok func(Par
 				return nil
 			}
 		}
-		if agreed != nil && !slices.EqualFunc(agreed, states, samePartitionState) {
+		if agreed != nil && !slices.EqualFunc(agreed, states, PartitionState.Agrees) {
 			return nil
 		}
 		agreed = states

@@ -83,11 +83,11 @@ func (bp *Process) logStderr() {
 	if bp.node != nil {
 		starts = bp.node.Starts()
 	}
-	logStderrTail(bp.t, "broker", bp.stderrPath, starts)
+	LogStderrTail(bp.t, "broker", bp.stderrPath, starts)
 }
 
-// logStderrTail logs the last 16 KiB of a broker's stderr file, from a line start.
-func logStderrTail(t testing.TB, name, path string, starts int) {
+// LogStderrTail logs the last 16 KiB of a broker's stderr file, from a line start.
+func LogStderrTail(t testing.TB, name, path string, starts int) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Logf("%s stderr: %v", name, err)

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/waybill/waybill/internal/faults"
 	"github.com/waybill/waybill/internal/lab"
 	"github.com/waybill/waybill/internal/testbroker"
 )
@@ -89,12 +90,12 @@ func compareReplicas(t *testing.T, pc *testbroker.ProcessCluster, topics ...stri
 				continue
 			}
 			t.Logf("%s-%d: replicas on %v identical: %d batches below the high watermark %d (log ends %v)",
-				topic, s.Partition, s.ISR, countBelow(logs[0], hw), hw, testbroker.LogEnds(logs))
+				topic, s.Partition, s.ISR, countBelow(logs[0], hw), hw, faults.LogEnds(logs))
 		}
 	}
 }
 
-func countBelow(rl testbroker.ReplicaLog, end int64) int {
+func countBelow(rl faults.ReplicaLog, end int64) int {
 	n := 0
 	for _, b := range rl.Batches {
 		if b.BaseOffset < end {
