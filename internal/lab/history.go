@@ -10,6 +10,8 @@ package lab
 import (
 	"sync"
 	"time"
+
+	"github.com/waybill/waybill/internal/faults"
 )
 
 // Outcome is what a client learned about an operation.
@@ -125,6 +127,11 @@ type History struct {
 	// ConsumersRan says consumers processed the values, so the checker also counts values
 	// processed zero times or more than once.
 	ConsumersRan bool
+	// Replicas are the batches every replica of the topic's partitions held once the
+	// cluster settled after the run, for the batch-by-batch comparison of replicas. Empty
+	// on a single node, or when the lab cannot read the replicas: then that comparison
+	// does not apply.
+	Replicas []faults.ReplicaLog
 }
 
 // Recorder appends to a history from many goroutines.
@@ -159,6 +166,14 @@ func (r *Recorder) FinalReadComplete(p int32) {
 	r.mu.Unlock()
 }
 
+// Replicas records the replicas' logs read after the run; a later call replaces them, as
+// only the settled cluster's state is compared.
+func (r *Recorder) Replicas(logs []faults.ReplicaLog) {
+	r.mu.Lock()
+	r.h.Replicas = append([]faults.ReplicaLog(nil), logs...)
+	r.mu.Unlock()
+}
+
 // ConsumersRan marks a run whose consumers processed values.
 func (r *Recorder) ConsumersRan() { r.mu.Lock(); r.h.ConsumersRan = true; r.mu.Unlock() }
 
@@ -172,6 +187,7 @@ func (r *Recorder) History() *History {
 	h.Polls = append([]Poll(nil), h.Polls...)
 	h.Commits = append([]Commit(nil), h.Commits...)
 	h.Processed = append([]Processed(nil), h.Processed...)
+	h.Replicas = append([]faults.ReplicaLog(nil), h.Replicas...)
 	h.FinalReadComplete = make(map[int32]bool, len(r.h.FinalReadComplete))
 	for p, ok := range r.h.FinalReadComplete {
 		h.FinalReadComplete[p] = ok
