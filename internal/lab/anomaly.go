@@ -8,6 +8,12 @@ const (
 	// Lost: an acknowledged value missing from the log although the final read went past
 	// the offset it was acknowledged at (or read its partition to the end).
 	Lost Anomaly = "lost"
+	// AckedTruncated: an offset acknowledged to hold a value that, in the final read,
+	// holds another value or no record (it lies past the log's end, say) although the
+	// final read covered it: the log under an ack was cut away. Most such values are also Lost; a value acked,
+	// truncated and stored again elsewhere (a retry) is AckedTruncated but not Lost, and
+	// a Lost value acknowledged without an offset (acks=0) is not AckedTruncated.
+	AckedTruncated Anomaly = "acked-truncated"
 	// Unseen: an acknowledged value no read reached, because the final read of its
 	// partition stopped early.
 	Unseen Anomaly = "unseen"
@@ -30,6 +36,12 @@ const (
 	// InconsistentOffsets: two reads, or a read and an ack, disagree on the value at an
 	// offset.
 	InconsistentOffsets Anomaly = "inconsistent-offsets"
+	// TruncatedRead: a consumer read a value at an offset that, in the final read, holds
+	// another value or no record (it lies past the log's end, say) although the final
+	// read covered it: the consumer acted on a record the cluster took back (a deposed leader's unreplicated
+	// tail, data lost at a power loss). An offset truncated and written again is also
+	// InconsistentOffsets; one merely cut off the end is not.
+	TruncatedRead Anomaly = "read-truncated"
 	// Unprocessed: a value in the final read that no consumer processed.
 	Unprocessed Anomaly = "unprocessed"
 	// Reprocessed: a value processed more than once; counts the extra times.
@@ -37,8 +49,9 @@ const (
 )
 
 // Anomalies lists every anomaly in report order.
-var Anomalies = []Anomaly{Lost, Unseen, Duplicated, AbortedRead, PrecommittedRead, Reordered,
-	PollSkip, PollBackwards, InconsistentOffsets, Unprocessed, Reprocessed}
+var Anomalies = []Anomaly{Lost, AckedTruncated, Unseen, Duplicated, AbortedRead, PrecommittedRead,
+	Reordered, PollSkip, PollBackwards, InconsistentOffsets, TruncatedRead,
+	Unprocessed, Reprocessed}
 
 // Result is the checker's verdict on one history.
 type Result struct {

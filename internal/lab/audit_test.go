@@ -37,7 +37,8 @@ func TestReadFinalRecordsTheLog(t *testing.T) {
 		rec.Send(Send{Producer: 1, Value: string(r.Value), Partition: r.Partition, Seq: i, Txn: NoTxn,
 			Outcome: OutcomeOf(err), Offset: r.Offset})
 	}
-	// A value acknowledged at an offset past the end of the log is lost.
+	// A value acknowledged at an offset past the end of the log is lost, and its ack
+	// truncated.
 	rec.Send(Send{Producer: 1, Value: "phantom", Partition: 0, Seq: n, Txn: NoTxn, Outcome: OK, Offset: 1000})
 
 	if err := ReadFinal(ctx, rec, target.Bootstrap(), topic, false, 10*time.Second); err != nil {
@@ -53,7 +54,7 @@ func TestReadFinalRecordsTheLog(t *testing.T) {
 	if res.Stored != n || res.Acked != n+1 {
 		t.Errorf("stored %d, acked %d; want %d, %d", res.Stored, res.Acked, n, n+1)
 	}
-	if want := map[Anomaly]int{Lost: 1}; fmt.Sprint(res.Counts) != fmt.Sprint(want) {
+	if want := map[Anomaly]int{Lost: 1, AckedTruncated: 1}; fmt.Sprint(res.Counts) != fmt.Sprint(want) {
 		t.Errorf("anomalies %v, want %v; examples %v", res.Counts, want, res.Examples)
 	}
 }

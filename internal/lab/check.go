@@ -40,6 +40,17 @@ import (
 // vanished from the log is lost all the same. Values of aborted or uncertain fate
 // are never lost nor unseen. Each value counts once.
 //
+// AckedTruncated and TruncatedRead compare, in each partition a final read covered, an
+// offset with the version order's value there, the final read's: an OK send's ack offset
+// (AckedTruncated), or an offset a non-final poll returned (TruncatedRead), is taken back
+// when the final read holds another value there, or holds no record there although it
+// returned a higher offset or reached the end (History.FinalReadComplete) — unless the
+// final read is read_committed and the send behind the record is transactional and not of
+// committed fate, as such a record may lie there unseen. Each distinct (partition, offset,
+// value) counts once per anomaly. A value taken back with no copy in the final read is
+// also Lost (when of committed fate); an offset taken back and rewritten is also
+// InconsistentOffsets, counted once per offset.
+//
 // Duplicated: a value returned by reads at more than one distinct (partition, offset);
 // counts copies-1 per value. Ack offsets do not count here.
 //
@@ -82,6 +93,7 @@ func Check(h *History) Result {
 	c := newChecker(h)
 	c.buildVersionOrder()
 	c.checkLost()
+	c.checkTruncated()
 	c.checkDuplicated()
 	c.checkReordered()
 	c.checkReads()

@@ -39,6 +39,9 @@ type partOrder struct {
 	// returned, whatever consumers read before (a power loss can take that back).
 	hasFinal bool
 	maxFinal int64 // the highest offset the final read returned, -1 when none
+	// finalRC says the final read was read_committed, so it did not show the records of
+	// aborted or open transactions.
+	finalRC bool
 }
 
 func (c *checker) part(p int32) *partOrder {
@@ -107,6 +110,7 @@ func (c *checker) buildVersionOrder() {
 			}
 			po := c.part(p.Partition)
 			po.hasFinal = po.hasFinal || final
+			po.finalRC = po.finalRC || final && p.ReadCommitted
 			for _, r := range p.Records {
 				if final {
 					po.maxFinal = max(po.maxFinal, r.Offset)

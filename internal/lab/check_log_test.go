@@ -7,14 +7,15 @@ func TestCheckLostUnseen(t *testing.T) {
 	runCases(t, []checkCase{
 		{name: "all read", h: log5()},
 		{name: "absent from a complete final read is lost",
-			h:    log5().mutate(func(h *History) { dropFinal(h, "a2") }),
-			want: map[Anomaly]int{Lost: 1}},
+			h: log5().mutate(func(h *History) { dropFinal(h, "a2") }),
+			// Its ack offset holds no record any more: the log under the ack was cut.
+			want: map[Anomaly]int{Lost: 1, AckedTruncated: 1}},
 		{name: "absent below the highest offset read is lost",
 			h:    log5().mutate(incomplete).mutate(func(h *History) { dropFinal(h, "a2") }),
-			want: map[Anomaly]int{Lost: 1}},
+			want: map[Anomaly]int{Lost: 1, AckedTruncated: 1}},
 		{name: "acked at the highest offset read, which holds another value, is lost",
 			h:    log5().mutate(incomplete).send(0, "a5", 0, 5, OK, 4),
-			want: map[Anomaly]int{Lost: 1, InconsistentOffsets: 1}},
+			want: map[Anomaly]int{Lost: 1, InconsistentOffsets: 1, AckedTruncated: 1}},
 		{name: "absent beyond an incomplete final read is unseen",
 			h:    log5().mutate(incomplete).mutate(func(h *History) { dropFinal(h, "a3"); dropFinal(h, "a4") }),
 			want: map[Anomaly]int{Unseen: 2}},
@@ -27,7 +28,7 @@ func TestCheckLostUnseen(t *testing.T) {
 		{name: "read by a consumer, then gone from a complete final read, is lost",
 			h: log5().mutate(func(h *History) { dropFinal(h, "a4") }).
 				poll(1, 0, 1, false, 10, recs(0, vals("a", 5)...)...),
-			want: map[Anomaly]int{Lost: 1}},
+			want: map[Anomaly]int{Lost: 1, AckedTruncated: 1, TruncatedRead: 1}},
 		{name: "no read of the partition at all is unseen",
 			h:    newHist().send(0, "a0", 0, 0, OK, 0).send(0, "a1", 0, 1, OK, 1),
 			want: map[Anomaly]int{Unseen: 2}},
@@ -58,11 +59,11 @@ func TestCheckLostUnseen(t *testing.T) {
 			want: nil},
 		{name: "acked send of a committed transaction absent is lost",
 			h:    log5().txnSend(1, 0, "t0", 0, 0, OK, 6).txn(1, 0, OK, 20),
-			want: map[Anomaly]int{Lost: 1}},
+			want: map[Anomaly]int{Lost: 1, AckedTruncated: 1}},
 		{name: "lost in one partition, the other complete and fine",
 			h: log5().send(1, "b0", 1, 0, OK, 0).send(1, "b1", 1, 1, OK, 1).
 				final(1, true, rec(1, "b1")),
-			want: map[Anomaly]int{Lost: 1}},
+			want: map[Anomaly]int{Lost: 1, AckedTruncated: 1}},
 	})
 }
 
@@ -86,16 +87,18 @@ func TestCheckDuplicated(t *testing.T) {
 				poll(1, 0, 1, false, 10, recs(0, "a0", "a1", "a2", "a3", "a4", "a2")...),
 			want: map[Anomaly]int{Duplicated: 1}},
 		{name: "a duplicate seen only by a consumer",
-			h:    log5().poll(1, 0, 1, false, 10, recs(4, "a4", "a1")...),
-			want: map[Anomaly]int{Duplicated: 1}},
+			h: log5().poll(1, 0, 1, false, 10, recs(4, "a4", "a1")...),
+			// The final read ends before the copy: the log took it back.
+			want: map[Anomaly]int{Duplicated: 1, TruncatedRead: 1}},
 		{name: "re-reading the same offset is no duplicate",
 			h: log5().poll(1, 0, 1, false, 10, recs(0, "a0", "a1")...).
 				poll(1, 0, 2, false, 20, recs(0, vals("a", 5)...)...).
 				poll(2, 0, 1, false, 30, recs(0, vals("a", 5)...)...),
 			want: nil},
 		{name: "an ack offset other than the read one is no duplicate",
-			h:    log5().mutate(func(h *History) { h.Sends[4].Offset = 7 }),
-			want: nil},
+			h: log5().mutate(func(h *History) { h.Sends[4].Offset = 7 }),
+			// Offset 7 is past the end of the complete final read, so the ack was truncated.
+			want: map[Anomaly]int{AckedTruncated: 1}},
 		{name: "the same value in two partitions",
 			h:    log5().final(1, true, rec(0, "a1")),
 			want: map[Anomaly]int{Duplicated: 1}},
@@ -108,26 +111,28 @@ func TestCheckInconsistentOffsets(t *testing.T) {
 		{name: "a consumer and the final read disagree",
 			// a4 at offset 3 is also a duplicate (3 and 4).
 			h:    log5().poll(1, 0, 1, false, 10, rec(3, "a4")),
-			want: map[Anomaly]int{InconsistentOffsets: 1, Duplicated: 1}},
+			want: map[Anomaly]int{InconsistentOffsets: 1, Duplicated: 1, TruncatedRead: 1}},
 		{name: "an ack and the final read disagree",
 			h: newHist().send(0, "a0", 0, 0, OK, 0).send(0, "a1", 0, 1, OK, 0).
 				final(0, true, rec(0, "a0"), rec(1, "a1")),
-			want: map[Anomaly]int{InconsistentOffsets: 1}},
+			want: map[Anomaly]int{InconsistentOffsets: 1, AckedTruncated: 1}},
 		{name: "an ack at an offset nobody read is consistent",
-			h:    log5().send(0, "a5", 0, 5, OK, 9).final(0, true, rec(5, "a5")),
-			want: nil},
+			h: log5().send(0, "a5", 0, 5, OK, 9).final(0, true, rec(5, "a5")),
+			// Consistent, but offset 9 is past the end of the complete final read.
+			want: map[Anomaly]int{AckedTruncated: 1}},
 		{name: "many disagreements on one offset count once",
 			h: newHist().send(0, "a0", 0, 0, OK, 0).send(0, "b0", 0, 1, OK, 0).send(0, "c0", 0, 2, OK, 0).
 				poll(1, 0, 1, false, 10, rec(0, "a0")).
 				poll(2, 0, 1, false, 10, rec(0, "b0")).
 				final(0, true, rec(0, "c0")),
-			// The final read has c0 where a0 and b0 were read: they are gone.
-			want: map[Anomaly]int{InconsistentOffsets: 1, Lost: 2}},
+			// The final read has c0 where a0 and b0 were read and acked: they are gone.
+			want: map[Anomaly]int{InconsistentOffsets: 1, Lost: 2, AckedTruncated: 2, TruncatedRead: 2}},
 		{name: "disagreements on two offsets count twice",
 			h: log5().send(1, "b0", 1, 0, OK, 0).send(1, "b1", 1, 1, OK, 1).
 				final(1, true, rec(0, "b1"), rec(1, "b0")),
-			// The version order keeps what the final read saw: b1 before b0.
-			want: map[Anomaly]int{InconsistentOffsets: 2, Reordered: 1}},
+			// The version order keeps what the final read saw: b1 before b0, each where the
+			// other was acked.
+			want: map[Anomaly]int{InconsistentOffsets: 2, Reordered: 1, AckedTruncated: 2}},
 	})
 }
 

@@ -80,11 +80,11 @@ func TestCheckPollSkip(t *testing.T) {
 				txnSend(0, 0, "t2", 0, 2, OK, 2).txn(0, 0, OK, 5).
 				final(0, true, rec(0, "t0"), rec(2, "t2")).
 				poll(1, 0, 1, true, 10, rec(0, "t0"), rec(2, "t2")),
-			want: map[Anomaly]int{PollSkip: 1, Lost: 1}},
+			want: map[Anomaly]int{PollSkip: 1, Lost: 1, AckedTruncated: 1}},
 		{name: "a lost value the consumer skipped is a skip too",
 			h: log10().mutate(func(h *History) { dropFinal(h, "v5") }).
 				poll(1, 0, 1, false, 10, span(0, 4)...).poll(1, 0, 1, false, 20, span(6, 9)...),
-			want: map[Anomaly]int{PollSkip: 1, Lost: 1}},
+			want: map[Anomaly]int{PollSkip: 1, Lost: 1, AckedTruncated: 1}},
 	})
 }
 

@@ -29,7 +29,7 @@ func TestCheckResentValues(t *testing.T) {
 			want: map[Anomaly]int{PrecommittedRead: 1}},
 		{name: "resent and lost counts once",
 			h:    retried().mutate(func(h *History) { dropFinal(h, "x") }),
-			want: map[Anomaly]int{Lost: 1}},
+			want: map[Anomaly]int{Lost: 1, AckedTruncated: 1}},
 		{name: "resent and lost, unseen beyond the reads",
 			h: retried().mutate(func(h *History) {
 				h.FinalReadComplete[0] = false

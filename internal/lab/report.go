@@ -13,7 +13,7 @@ var shortNames = map[Anomaly]string{
 	Lost: "lost", Unseen: "unseen", Duplicated: "dup", AbortedRead: "aborted-read",
 	PrecommittedRead: "precommitted", Reordered: "reordered", PollSkip: "skip",
 	PollBackwards: "backwards", InconsistentOffsets: "inconsistent", Unprocessed: "unprocessed",
-	Reprocessed: "reprocessed",
+	Reprocessed: "reprocessed", AckedTruncated: "truncated", TruncatedRead: "read-truncated",
 }
 
 // Observed sums up a result in a few words: "exact", or the anomalies with their counts.

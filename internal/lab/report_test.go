@@ -130,3 +130,22 @@ func TestExpectations(t *testing.T) {
 		}
 	}
 }
+
+// Every anomaly has its label in the matrix, its colour in the charts and an entry in the
+// charts' legend, so that a new anomaly cannot show up as a blank.
+func TestReportNamesEveryAnomaly(t *testing.T) {
+	labels := map[string]Anomaly{}
+	for _, a := range Anomalies {
+		label, color := shortNames[a], chartColors[a]
+		if label == "" || color == "" {
+			t.Errorf("%s: label %q, colour %q", a, label, color)
+		}
+		if other, ok := labels[label]; ok {
+			t.Errorf("%s and %s share the label %q", a, other, label)
+		}
+		labels[label] = a
+		if !strings.Contains(reportHTML, `<i style="background:`+color+`"></i>`) {
+			t.Errorf("%s: colour %s missing from the legend", a, color)
+		}
+	}
+}
