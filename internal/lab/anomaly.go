@@ -42,6 +42,9 @@ const (
 	// tail, data lost at a power loss). An offset truncated and written again is also
 	// InconsistentOffsets; one merely cut off the end is not.
 	TruncatedRead Anomaly = "read-truncated"
+	// ReplicaDivergence: two replicas of a partition hold different batches (offsets,
+	// leader epoch or CRC) below the smaller of their log ends, after the run.
+	ReplicaDivergence Anomaly = "replica-divergence"
 	// Unprocessed: a value in the final read that no consumer processed.
 	Unprocessed Anomaly = "unprocessed"
 	// Reprocessed: a value processed more than once; counts the extra times.
@@ -50,7 +53,7 @@ const (
 
 // Anomalies lists every anomaly in report order.
 var Anomalies = []Anomaly{Lost, AckedTruncated, Unseen, Duplicated, AbortedRead, PrecommittedRead,
-	Reordered, PollSkip, PollBackwards, InconsistentOffsets, TruncatedRead,
+	Reordered, PollSkip, PollBackwards, InconsistentOffsets, TruncatedRead, ReplicaDivergence,
 	Unprocessed, Reprocessed}
 
 // Result is the checker's verdict on one history.

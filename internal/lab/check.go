@@ -51,6 +51,14 @@ import (
 // also Lost (when of committed fate); an offset taken back and rewritten is also
 // InconsistentOffsets, counted once per offset.
 //
+// ReplicaDivergence: per partition, History.Replicas compared batch by batch, each
+// replica from its first batch to its log end: the replicas holding an offset must all
+// hold it in the same batch (base and last offset, leader epoch, CRC), or all in none (a
+// gap). One count per offset range over which they do not, however many replicas differ:
+// a batch where the replicas' batch bounds line up, else the span of the batches that
+// overlap one another. A replica's tail beyond another's end is not divergence, nor is an
+// earlier log start.
+//
 // Duplicated: a value returned by reads at more than one distinct (partition, offset);
 // counts copies-1 per value. Ack offsets do not count here.
 //
@@ -99,6 +107,7 @@ func Check(h *History) Result {
 	c.checkReads()
 	c.checkPolls()
 	c.checkConsumers()
+	c.checkReplicas()
 	return c.result()
 }
 

@@ -14,6 +14,7 @@ var shortNames = map[Anomaly]string{
 	PrecommittedRead: "precommitted", Reordered: "reordered", PollSkip: "skip",
 	PollBackwards: "backwards", InconsistentOffsets: "inconsistent", Unprocessed: "unprocessed",
 	Reprocessed: "reprocessed", AckedTruncated: "truncated", TruncatedRead: "read-truncated",
+	ReplicaDivergence: "divergent",
 }
 
 // Observed sums up a result in a few words: "exact", or the anomalies with their counts.

@@ -34,7 +34,7 @@ var chartColors = map[Anomaly]string{
 	Lost: "#d1495b", Unseen: "#edae49", Duplicated: "#00798c", AbortedRead: "#30343f",
 	PrecommittedRead: "#6a4c93", Reordered: "#f18f01", PollSkip: "#8d99ae", PollBackwards: "#5c6b73",
 	InconsistentOffsets: "#9a031e", Unprocessed: "#e36414", Reprocessed: "#0f4c5c",
-	AckedTruncated: "#b5179e", TruncatedRead: "#7209b7",
+	AckedTruncated: "#b5179e", TruncatedRead: "#7209b7", ReplicaDivergence: "#3a86ff",
 }
 
 // anomalyChart draws, for one row of settings, a bar per fault stacked by anomaly, as an
