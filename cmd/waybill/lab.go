@@ -197,6 +197,7 @@ func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) err
 func newLabRunCmd() *cobra.Command {
 	var o labOptions
 	var binary, dataDir string
+	var nodes int
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the guarantee matrix: delivery settings × faults against Waybill",
@@ -204,31 +205,41 @@ func newLabRunCmd() *cobra.Command {
 acks=all with retries; acks=all idempotent; transactional) with the consumer strategy
 of its guarantee (commit before processing, commit after processing, or transactional
 consume-transform-produce). Each column is a fault: none, a lost ack, a dropped request,
-a connection cut mid-batch, a broker kill -9 and restart, a power loss with durable acks
-on and off, a zombie producer, a producer crash mid-transaction, a consumer crash before
-and after its commit.
+a connection cut mid-batch, the partition leader killed (kill -9), the leader cut off
+from its followers then killed or healed, slow followers, a power loss of every node
+with durable acks on and off, the controller killed, a rolling restart by SIGTERM, an
+unclean leader election, a zombie producer, a producer crash mid-transaction, a consumer
+crash before and after its commit.
 
-Every cell runs on a fresh topic: a producer delivers unique values, a consumer group
-processes them, the fault strikes, then everything is read back and checked. Cells run
---parallel at a time, each through fault proxies of its own, so that a fault aimed at
-one cell never touches another; a kill -9 or power loss cell has its broker to itself
-while it runs. The cell
-shows what was observed (✓ as expected, ✗ a guarantee was violated, ? an expected
-weakness did not show); the lines below the table explain every disagreement.
+Every cell runs on a fresh 3-node cluster of its own (--nodes 3, the default): topics
+with replication factor 3 and min.insync.replicas=2, the nodes in this process on
+in-memory disks that can lose power and network links that can be cut, except for the
+kill -9, controller and rolling restart columns, whose nodes are waybill child
+processes that get real signals. A producer delivers unique values, a consumer group
+processes them, the fault strikes, then everything is read back, every replica is
+compared batch by batch, and the history is checked. Cells run --parallel at a time.
 
-The brokers run in this process on an in-memory disk that can lose power (the power loss
-columns on a broker of their own), except for the kill -9 column, which runs the waybill
-binary as a child process and kills it. The exit status is 1 when a guarantee was
-violated or a cell failed to run.`,
+--nodes 1 runs the single-node matrix instead: one broker for the network faults, one
+for the power loss columns and a child process for kill -9, cells sharing them on
+topics and proxies of their own; the replication columns do not apply to one node and
+are left out unless asked for with --faults, when they are listed as skipped.
+
+The cell shows what was observed (✓ as expected, ✗ a guarantee was violated, ? an
+expected weakness did not show); the lines below the table explain every column and
+every disagreement. The exit status is 1 when a guarantee was violated or a cell
+failed to run.`,
 		Example: `  waybill lab run --quick
   waybill lab run --seed 42 --html matrix.html --json matrix.json
-  waybill lab run --settings acks-1,idempotent --faults lost-ack,kill-9 --values 5000
-  waybill lab run --quick --markdown - > matrix.md`,
+  waybill lab run --settings acks-1,acks-all --faults leader-isolated-healed --values 5000
+  waybill lab run --nodes 1 --quick --markdown - > matrix.md`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			mc, logger, err := o.matrixConfig(cmd)
 			if err != nil {
 				return err
+			}
+			if nodes != 1 && nodes != 3 {
+				return fmt.Errorf("--nodes must be 1 or 3, not %d", nodes)
 			}
 			if binary == "" {
 				if binary, err = os.Executable(); err != nil {
@@ -241,22 +252,59 @@ violated or a cell failed to run.`,
 				}
 				defer os.RemoveAll(dataDir)
 			}
-			targets := newLabTargets(dataDir, binary, logger)
-			defer targets.close()
-			mc.Target = targets.forFault
+			if nodes == 1 {
+				if mc.Faults == nil {
+					mc.Faults = lab.SingleNodeFaults()
+				}
+				targets := newLabTargets(dataDir, binary, logger)
+				defer targets.close()
+				mc.Target = targets.forFault
+				return o.runMatrix(cmd, mc)
+			}
+			clusters := labClusters{dir: dataDir, binary: binary, nodes: nodes, logger: logger}
+			mc.FreshTarget, mc.TargetName = clusters.start, clusters.name()
 			return o.runMatrix(cmd, mc)
 		},
 	}
 	o.addFlags(cmd)
-	cmd.Flags().StringVar(&binary, "broker-binary", "", "the waybill binary the kill -9 column runs (default: this executable)")
-	cmd.Flags().StringVar(&dataDir, "data-dir", "", "where the brokers keep their metadata and the process broker its data (default: a temporary directory, removed after)")
+	cmd.Flags().IntVar(&nodes, "nodes", 3, "brokers in each cell's cluster: 3 (a fresh replicated cluster per cell) or 1 (the single-node matrix)")
+	cmd.Flags().StringVar(&binary, "broker-binary", "", "the waybill binary the process columns run (default: this executable)")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "where the brokers keep their metadata and the processes their data (default: a temporary directory, removed after)")
 	return cmd
 }
 
-// labTargets starts the brokers of a matrix run when a cell first needs them: the kill -9
-// column's as a child process, the power loss columns' in this process, and one more in
-// this process for the other columns. A cell that crashes its broker runs alone on it,
-// so the brokers of their own let the other columns go on meanwhile.
+// labClusters starts each cell's own cluster: in this process, or as child processes
+// for the faults that need real signals.
+type labClusters struct {
+	dir, binary string
+	nodes       int
+	logger      *slog.Logger
+}
+
+func (c labClusters) name() string {
+	return fmt.Sprintf("a fresh %d-node waybill cluster per cell (in-process on in-memory disks; kill -9 and SIGTERM columns as processes)", c.nodes)
+}
+
+func (c labClusters) start(f lab.Fault) (lab.Target, error) {
+	dir, err := os.MkdirTemp(c.dir, f.ID+"-")
+	if err != nil {
+		return nil, err
+	}
+	o := lab.ClusterOptions{Dir: dir, Nodes: c.nodes, Logger: c.logger}
+	if f.QuorumOfOne {
+		o.Voters = 1
+	}
+	if f.Process {
+		return lab.NewProcessCluster(c.binary, o)
+	}
+	return lab.NewInProcessCluster(o)
+}
+
+// labTargets starts the brokers of a single-node matrix run when a cell first needs
+// them: the kill -9 column's as a child process, the power loss columns' in this
+// process, and one more in this process for the other columns. A cell that crashes its
+// broker runs alone on it, so the brokers of their own let the other columns go on
+// meanwhile.
 type labTargets struct {
 	dir, binary string
 	logger      *slog.Logger

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 
 	"github.com/waybill/waybill/internal/cluster"
 	"github.com/waybill/waybill/internal/group"
@@ -93,7 +94,12 @@ func (b *Broker) onLeadershipChanged(mt *cluster.Topic, p *partition.Partition, 
 		return
 	}
 	go func() {
-		if err := load(p.Index()); err != nil {
+		err := load(p.Index())
+		switch {
+		case errors.Is(err, group.ErrClosed), errors.Is(err, txn.ErrClosed):
+			// The broker is shutting down (or halted) while it loaded: nothing to report.
+			b.log.Debug("loading coordinator state", "topic", mt.Name, "partition", p.Index(), "err", err)
+		case err != nil:
 			b.log.Error("loading coordinator state", "topic", mt.Name, "partition", p.Index(), "err", err)
 		}
 	}()

@@ -39,6 +39,9 @@ var unreachablePeer = map[string]bool{
 	"failed to heartbeat to":         true,
 	"failed to appendEntries to":     true,
 	"failed to make requestVote RPC": true,
+	// A pipelined connection to a peer that went away (restarted, cut off, shut down).
+	"failed to pipeline appendEntries":  true,
+	"failed to decode incoming command": true, // a peer's connection reset as it died
 }
 
 func (l *raftLogger) slogLevel(level hclog.Level, msg string) slog.Level {

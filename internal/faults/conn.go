@@ -98,6 +98,12 @@ func (p *Proxy) serve(c *conn) {
 	broker, err := net.DialTimeout("tcp", target, dialTimeout)
 	if err != nil {
 		p.log.Warn("proxy: dialing broker", "target", target, "err", err)
+		// Reset rather than close: a client sees its connection refused, as without the
+		// proxy, and not a broker that hung up on its first request (which kgo takes for
+		// a TLS mismatch and does not retry).
+		if tc, ok := c.client.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
 		return
 	}
 	if !c.attach(broker) {

@@ -1,11 +1,14 @@
 package faults
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waybill/waybill/internal/peer"
 )
@@ -97,11 +100,12 @@ type linkConn struct {
 	kafka bool  // to a Kafka listener
 }
 
-// Write holds the bytes back while the dialling node is slow and this is a connection to
-// a Kafka listener: a follower's fetches then reach the leader late, as over a congested
-// link or from a stalled disk, while its heartbeats keep it registered.
+// Write holds a Fetch request back while the dialling node is slow: a follower's
+// fetches then reach the leader late, as from a stalled replica, while its heartbeats
+// keep it registered and its other requests (transaction markers, verifications) go on.
+// A node's client writes each request frame whole: its API key follows the size.
 func (c *linkConn) Write(b []byte) (int, error) {
-	if c.kafka {
+	if c.kafka && len(b) >= 6 && int16(binary.BigEndian.Uint16(b[4:6])) == int16(kmsg.Fetch) {
 		c.links.mu.Lock()
 		s := c.links.slow[c.from]
 		c.links.mu.Unlock()
@@ -141,8 +145,8 @@ func (l *Links) Isolate(node int32) {
 	l.mu.Lock()
 }
 
-// Slow holds back everything node sends to other nodes' Kafka listeners (its
-// replication fetches, as a follower) by delay per write, until Heal: with a delay
+// Slow holds back the Fetch requests node sends to other nodes (its replication, as a
+// follower) by delay each, until Heal: with a delay
 // beyond replica.lag.time.max.ms the node falls out of the ISR of the partitions it
 // follows, while it stays registered and unfenced.
 func (l *Links) Slow(node int32, delay time.Duration) {

@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/waybill/waybill/internal/peer"
 )
 
 // PartitionState is one partition as the metadata shows it.
@@ -61,32 +64,52 @@ func (pc *ProcessCluster) Partitions(topic string) ([]PartitionState, error) {
 
 // partitionsOn asks one node for topic's metadata.
 func (pc *ProcessCluster) partitionsOn(m *processMember, topic string) ([]PartitionState, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), processRequestTimeout)
+	defer cancel()
+	return AskPartitions(ctx, m.peer, m.id, topic)
+}
+
+// AskPartitions asks node (reached by p) for topic's partitions as its metadata shows
+// them, by index.
+func AskPartitions(ctx context.Context, p *peer.Client, node int32, topic string) ([]PartitionState, error) {
 	req := kmsg.NewPtrMetadataRequest()
 	rt := kmsg.NewMetadataRequestTopic()
 	rt.Topic = kmsg.StringPtr(topic)
 	req.Topics = append(req.Topics, rt)
-	resp, err := pc.request(m, req)
+	resp, err := p.Request(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("faults: metadata from node %d: %w", m.id, err)
+		return nil, fmt.Errorf("faults: metadata from node %d: %w", node, err)
 	}
 	md := resp.(*kmsg.MetadataResponse)
 	if len(md.Topics) != 1 {
-		return nil, fmt.Errorf("faults: metadata from node %d: %d topics in the answer", m.id, len(md.Topics))
+		return nil, fmt.Errorf("faults: metadata from node %d: %d topics in the answer", node, len(md.Topics))
 	}
 	if err := kerr.ErrorForCode(md.Topics[0].ErrorCode); err != nil {
-		return nil, fmt.Errorf("faults: metadata of %s from node %d: %w", topic, m.id, err)
+		return nil, fmt.Errorf("faults: metadata of %s from node %d: %w", topic, node, err)
 	}
 	states := make([]PartitionState, len(md.Topics[0].Partitions))
-	for _, p := range md.Topics[0].Partitions {
-		if p.Partition < 0 || int(p.Partition) >= len(states) {
-			return nil, fmt.Errorf("faults: metadata of %s from node %d: partition %d of %d", topic, m.id, p.Partition, len(states))
+	for _, mp := range md.Topics[0].Partitions {
+		if mp.Partition < 0 || int(mp.Partition) >= len(states) {
+			return nil, fmt.Errorf("faults: metadata of %s from node %d: partition %d of %d", topic, node, mp.Partition, len(states))
 		}
-		isr := slices.Clone(p.ISR)
+		isr := slices.Clone(mp.ISR)
 		slices.Sort(isr)
-		states[p.Partition] = PartitionState{Partition: p.Partition, Leader: p.Leader, LeaderEpoch: p.LeaderEpoch,
-			Replicas: slices.Clone(p.Replicas), ISR: isr}
+		states[mp.Partition] = PartitionState{Partition: mp.Partition, Leader: mp.Leader, LeaderEpoch: mp.LeaderEpoch,
+			Replicas: slices.Clone(mp.Replicas), ISR: isr}
 	}
 	return states, nil
+}
+
+// AskController asks node (reached by p) which node is the active controller; -1 when
+// it knows none.
+func AskController(ctx context.Context, p *peer.Client, node int32) (int32, error) {
+	req := kmsg.NewPtrMetadataRequest()
+	req.Topics = []kmsg.MetadataRequestTopic{} // brokers only
+	resp, err := p.Request(ctx, req)
+	if err != nil {
+		return -1, fmt.Errorf("faults: metadata from node %d: %w", node, err)
+	}
+	return resp.(*kmsg.MetadataResponse).ControllerID, nil
 }
 
 // WaitPartitions waits until every running node agrees on topic's partitions (see
@@ -127,13 +150,12 @@ func (pc *ProcessCluster) Controller() (int32, error) {
 		if !m.node.Running() {
 			continue
 		}
-		req := kmsg.NewPtrMetadataRequest()
-		req.Topics = []kmsg.MetadataRequestTopic{} // brokers only
-		resp, err := pc.request(m, req)
+		ctx, cancel := context.WithTimeout(context.Background(), processRequestTimeout)
+		named, err := AskController(ctx, m.peer, m.id)
+		cancel()
 		if err != nil {
-			return -1, fmt.Errorf("faults: metadata from node %d: %w", m.id, err)
+			return -1, err
 		}
-		named := resp.(*kmsg.MetadataResponse).ControllerID
 		if named < 0 || (controller >= 0 && named != controller) {
 			return -1, fmt.Errorf("faults: node %d names controller %d, others %d", m.id, named, controller)
 		}

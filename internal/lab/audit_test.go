@@ -20,7 +20,7 @@ func TestReadFinalRecordsTheLog(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	const topic, partitions, n = "read-final", 2, 10
-	if err := createTopic(ctx, target.Bootstrap(), topic, partitions, nil); err != nil {
+	if err := createTopic(ctx, target.Bootstrap(), topic, partitions, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(target.Bootstrap()), kgo.DefaultProduceTopic(topic))

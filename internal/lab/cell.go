@@ -12,8 +12,11 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/waybill/waybill/internal/clientopt"
+	"github.com/waybill/waybill/internal/faults"
 )
 
 // CellConfig sizes one run of a cell.
@@ -98,10 +101,28 @@ func (c *cellRun) currentConsumer() *ConsumerIncarnation {
 	return c.consumerI
 }
 
-// waitProducers waits until every value is settled and every incarnation ended.
-func (c *cellRun) waitProducers(ctx context.Context) error {
-	if err := c.producer.WaitConfirmed(ctx, c.cfg.Values); err != nil {
-		return fmt.Errorf("the producer did not settle every value: %w", err)
+// waitProducers waits until every value is settled and every incarnation ended. After a
+// fault that may leave producers stuck for good (a transaction whose markers an unclean
+// election erased), it waits stallLimit at most, then crashes the producers: what they
+// never learned the fate of counts as unknown, and the checker judges the rest.
+func (c *cellRun) waitProducers(ctx context.Context, mayStall bool) error {
+	waitCtx := ctx
+	if mayStall {
+		var cancel context.CancelFunc
+		waitCtx, cancel = context.WithTimeout(ctx, stallLimit)
+		defer cancel()
+	}
+	if err := c.producer.WaitConfirmed(waitCtx, c.cfg.Values); err != nil {
+		if !mayStall || ctx.Err() != nil {
+			return fmt.Errorf("the producer did not settle every value: %w", err)
+		}
+		c.mu.Lock()
+		ins := append([]*Incarnation(nil), c.producers...)
+		c.mu.Unlock()
+		for _, in := range ins {
+			in.Crash()
+		}
+		c.note("the producers were stuck %s after the fault with values unsettled, and were stopped", stallLimit)
 	}
 	c.mu.Lock()
 	ins := append([]*Incarnation(nil), c.producers...)
@@ -117,7 +138,7 @@ func (c *cellRun) waitProducers(ctx context.Context) error {
 // RunCell runs one cell of the matrix against target.
 func RunCell(ctx context.Context, target Target, row Settings, fault Fault, cfg CellConfig) CellResult {
 	start := time.Now()
-	res := CellResult{Row: row.Name, Fault: fault.Name, Expectation: fault.Expect(row)}
+	res := CellResult{Row: row.Name, Fault: fault.Name, Expectation: fault.Expect(row, target.Capabilities())}
 	res.Expected = res.Expectation.Label()
 	if reason := fault.unsupported(target); reason != "" {
 		res.Verdict, res.Note = Skipped, reason
@@ -145,6 +166,10 @@ func RunCell(ctx context.Context, target Target, row Settings, fault Fault, cfg 
 	}
 	res.Result = Check(run.rec.History())
 	res.Verdict, res.Disagreeing = res.Expectation.Judge(res.Result)
+	if fault.NoRefusals && res.Result.Failed > 0 && res.Verdict != Violated {
+		res.Verdict = Violated
+		res.Note = joinNotes([]string{fmt.Sprintf("%d sends failed with an error the client could not retry", res.Result.Failed), res.Note})
+	}
 	return res
 }
 
@@ -190,16 +215,19 @@ func newCellRun(ctx context.Context, target Target, row Settings, fault Fault, c
 	}()
 	c = &cellRun{cfg: cfg, target: target, net: net, bootstrap: net.Bootstrap(), row: row, topic: name}
 	topicConfigs := map[string]*string{}
+	for k, v := range fault.TopicConfigs {
+		topicConfigs[k] = &v
+	}
 	if fault.PageCache {
 		off := "false"
 		topicConfigs["waybill.durable.acks"] = &off
 	}
-	if err := createTopic(ctx, c.bootstrap, name, cfg.Partitions, topicConfigs); err != nil {
+	if err := createTopic(ctx, c.bootstrap, name, cfg.Partitions, topicConfigs, fault.Replicas); err != nil {
 		return nil, err
 	}
 	output := name + "-out"
 	if row.Consumer == Transactional {
-		if err := createTopic(ctx, c.bootstrap, output, cfg.Partitions, topicConfigs); err != nil {
+		if err := createTopic(ctx, c.bootstrap, output, cfg.Partitions, topicConfigs, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -222,6 +250,9 @@ func (c *cellRun) execute(ctx context.Context, fault Fault) error {
 		return err
 	}
 	defer func() { c.currentConsumer().Stop() }()
+	superviseCtx, stopSupervising := context.WithCancel(ctx)
+	defer stopSupervising()
+	go c.supervise(superviseCtx)
 	// The consumer joins its group before the producer starts, so that it consumes while
 	// values arrive and faults strike mid-stream, however long the group takes to form
 	// (group.initial.rebalance.delay.ms is 3 s by default).
@@ -237,7 +268,7 @@ func (c *cellRun) execute(ctx context.Context, fault Fault) error {
 	if err := <-injected; err != nil {
 		return fmt.Errorf("injecting %s: %w", fault.Name, err)
 	}
-	if err := c.waitProducers(ctx); err != nil {
+	if err := c.waitProducers(ctx, fault.MayStall); err != nil {
 		return err
 	}
 	inputRC := c.row.Transactional
@@ -261,7 +292,63 @@ func (c *cellRun) execute(ctx context.Context, fault Fault) error {
 		}
 	}
 	c.rec.ConsumersRan()
+	c.readReplicas(ctx)
 	return nil
+}
+
+// replicaReader is a target whose replicas the lab can read after a cell.
+type replicaReader interface {
+	ReplicaLogs(ctx context.Context, topic string, partitions int32) ([]faults.ReplicaLog, error)
+}
+
+// readReplicas reads every replica of the input topic, once the cluster settled, for
+// the checker to compare batch by batch.
+func (c *cellRun) readReplicas(ctx context.Context) {
+	r, ok := c.target.(replicaReader)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, replicasSettle)
+	defer cancel()
+	logs, err := r.ReplicaLogs(ctx, c.topic, c.cfg.Partitions)
+	if err != nil {
+		c.note("the replicas could not be read: %v", err)
+		return
+	}
+	c.rec.Replicas(logs)
+}
+
+// replicasSettle bounds the wait for every replica to catch up before they are compared.
+const replicasSettle = 10 * time.Second
+
+// maxRestarts bounds the restarts of a cell's applications by their supervisor.
+const maxRestarts = 5
+
+// supervise restarts an application that gave up on an error it could not get past, as
+// its supervisor would: a producer whose transaction could not be ended (the coordinator
+// died under it), a consume-transform-produce loop that cannot begin one. A zombie that
+// its successor fenced is left dead.
+func (c *cellRun) supervise(ctx context.Context) {
+	for range maxRestarts {
+		select {
+		case in := <-c.producer.GaveUp():
+			if !in.Latest() || c.producer.Settled() {
+				continue
+			}
+			if next, err := c.startProducer(ctx, c.bootstrap); err == nil {
+				c.note("producer %d gave up on a failed transaction; producer %d took over", in.ID, next.ID)
+			}
+		case ci := <-c.consumer.GaveUp():
+			if ci != c.currentConsumer() {
+				continue
+			}
+			if next, err := c.startConsumer(ctx); err == nil {
+				c.note("consumer %d gave up on a failed transaction; consumer %d took over", ci.ID, next.ID)
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // drain lets the consumers catch up: until their commits cover every record stored, or 10
@@ -310,25 +397,63 @@ func (c *cellRun) drain(ctx context.Context, readCommitted bool) error {
 	}
 }
 
+// stallLimit bounds the wait for producers that a fault may have left stuck for good.
+const stallLimit = 15 * time.Second
+
 // acksZeroSettle is how long an acks=0 cell's log must stay unchanged before the values
 // on their way to the broker count as arrived or lost: ample for a hop through the
 // proxies on a loaded machine, short beside a cell.
 const acksZeroSettle = 250 * time.Millisecond
 
-func createTopic(ctx context.Context, bootstrap, topic string, partitions int32, configs map[string]*string) error {
+// createTopic creates topic with the cluster's default replication factor, or, given
+// replicas, every partition on those nodes, the first its preferred leader.
+func createTopic(ctx context.Context, bootstrap, topic string, partitions int32, configs map[string]*string, replicas []int32) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(clientopt.List(bootstrap)...))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, -1, configs, topic)
-	if err == nil {
-		err = resp.Err
+	if replicas == nil {
+		var resp kadm.CreateTopicResponse
+		resp, err = kadm.NewClient(cl).CreateTopic(ctx, partitions, -1, configs, topic)
+		if err == nil {
+			err = resp.Err
+		}
+	} else {
+		err = createPlacedTopic(ctx, cl, topic, partitions, configs, replicas)
 	}
 	if err != nil {
 		return fmt.Errorf("creating topic %s: %w", topic, err)
 	}
 	return nil
+}
+
+// createPlacedTopic creates topic with a manual replica assignment, which kadm's
+// CreateTopic does not take.
+func createPlacedTopic(ctx context.Context, cl *kgo.Client, topic string, partitions int32, configs map[string]*string, replicas []int32) error {
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.TimeoutMillis = 10_000
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, -1, -1
+	for p := range partitions {
+		a := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
+		a.Partition, a.Replicas = p, replicas
+		rt.ReplicaAssignment = append(rt.ReplicaAssignment, a)
+	}
+	for k, v := range configs {
+		c := kmsg.NewCreateTopicsRequestTopicConfig()
+		c.Name, c.Value = k, v
+		rt.Configs = append(rt.Configs, c)
+	}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return err
+	}
+	if len(resp.Topics) != 1 {
+		return fmt.Errorf("%d topics in the answer", len(resp.Topics))
+	}
+	return kerr.ErrorForCode(resp.Topics[0].ErrorCode)
 }
 
 var errUnsupported = errors.New("unsupported by this target")

@@ -33,6 +33,7 @@ type Consumer struct {
 	started   int
 	committed map[int32]int64 // highest offset committed with an OK outcome
 	progress  chan struct{}
+	gaveUp    chan *ConsumerIncarnation
 }
 
 // NewConsumer prepares the application; Start runs its first incarnation.
@@ -40,8 +41,14 @@ func NewConsumer(cfg ConsumerConfig) *Consumer {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Consumer{cfg: cfg, committed: map[int32]int64{}, progress: make(chan struct{})}
+	return &Consumer{cfg: cfg, committed: map[int32]int64{}, progress: make(chan struct{}),
+		gaveUp: make(chan *ConsumerIncarnation, 8)}
 }
+
+// GaveUp delivers each incarnation that ended on an error it could not get past (kgo's
+// transactional session allows no retry of a failed transaction), for a supervisor to
+// start another, as it would restart the application.
+func (c *Consumer) GaveUp() <-chan *ConsumerIncarnation { return c.gaveUp }
 
 // WaitCommitted waits until the group's commits reach ends (partition → offset after its
 // last record), or ctx ends.
@@ -188,6 +195,16 @@ func (ci *ConsumerIncarnation) record(fetches kgo.Fetches, readCommitted bool) [
 	return recs
 }
 
+// rewound starts a new assignment of every partition: an aborted transaction sends the
+// session back to the committed offsets, so that the next polls go back legitimately.
+func (ci *ConsumerIncarnation) rewound() {
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	for p := range ci.assignments {
+		ci.assignments[p]++
+	}
+}
+
 // committed records the commit of recs with its outcome.
 func (ci *ConsumerIncarnation) committed(recs []*kgo.Record, err error) {
 	next := map[int32]int64{}
@@ -272,6 +289,9 @@ func (ci *ConsumerIncarnation) runTransactional(ctx context.Context, sess *kgo.G
 		armed, afterCommit := ci.crashPoint()
 		if err := sess.Begin(); err != nil {
 			ci.c.cfg.Logger.Warn("lab: begin transaction", "consumer", ci.ID, "err", err)
+			if ctx.Err() == nil {
+				ci.c.gaveUp <- ci
+			}
 			return
 		}
 		for _, r := range recs {
@@ -286,6 +306,9 @@ func (ci *ConsumerIncarnation) runTransactional(ctx context.Context, sess *kgo.G
 			err = errAborted
 		}
 		ci.committed(recs, err)
+		if !committed {
+			ci.rewound()
+		}
 		if armed && afterCommit {
 			close(ci.crashed)
 			return

@@ -21,7 +21,7 @@ func TestAcksZeroCellWaitsForValuesOnTheirWay(t *testing.T) {
 	}
 	defer target.Close()
 	row, _ := RowByID("acks-0")
-	slow := Fault{ID: "slow-requests", Name: "slow requests", expect: allowedOnly,
+	slow := Fault{ID: "slow-requests", Name: "slow requests", expect: anyTarget(allowedOnly),
 		inject: func(ctx context.Context, c *cellRun) error {
 			c.net.SetRule(faults.DelayFrames(faults.ToBroker, int16(kmsg.Produce), 50*time.Millisecond, faults.Always()))
 			return plainRun(ctx, c)

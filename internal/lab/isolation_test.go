@@ -51,7 +51,7 @@ func checkIsolation(t *testing.T, target Target) {
 	}
 	defer calm.Close()
 	const topic = "isolated"
-	if err := createTopic(ctx, target.Bootstrap(), topic, 1, nil); err != nil {
+	if err := createTopic(ctx, target.Bootstrap(), topic, 1, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 

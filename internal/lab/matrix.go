@@ -20,6 +20,11 @@ type MatrixConfig struct {
 	// Target gives the target for a fault's cells; a nil target skips them. It is called
 	// once per fault, before any cell runs, from RunMatrix's goroutine.
 	Target func(Fault) Target
+	// FreshTarget, if set, replaces Target: every cell starts a target of its own with
+	// it, from the cell's goroutine, and closes it when done, so that no cell feels
+	// another's faults. TargetName names these targets in the report.
+	FreshTarget func(Fault) (Target, error)
+	TargetName  string
 	// Parallel bounds the cells running at once (default 1). Cells whose fault crashes or
 	// powers off the broker run with their target to themselves.
 	Parallel int
@@ -51,6 +56,7 @@ type matrixCell struct {
 	row    Settings
 	fault  Fault
 	target Target
+	fresh  func(Fault) (Target, error) // starts the cell's own target instead
 }
 
 func (c matrixCell) name() string { return c.row.Name + " × " + c.fault.Name }
@@ -70,13 +76,19 @@ func RunMatrix(ctx context.Context, cfg MatrixConfig) *Report {
 	cfg.Cell.run = newRunTag()
 	var cells []matrixCell
 	var jobs []job
+	if cfg.FreshTarget != nil {
+		rep.Target = cfg.TargetName
+	}
 	for _, f := range cfg.Faults {
-		target := cfg.Target(f)
+		var target Target
+		if cfg.FreshTarget == nil {
+			target = cfg.Target(f)
+		}
 		if target != nil && !strings.Contains(rep.Target, target.Name()) {
 			rep.Target = strings.TrimPrefix(rep.Target+" + "+target.Name(), " + ")
 		}
 		for _, row := range cfg.Rows {
-			cells = append(cells, matrixCell{row: row, fault: f, target: target})
+			cells = append(cells, matrixCell{row: row, fault: f, target: target, fresh: cfg.FreshTarget})
 			s := job{}
 			if target != nil && f.unsupported(target) == "" {
 				s = job{key: target, exclusive: f.DisturbsBroker()}
@@ -96,18 +108,30 @@ func RunMatrix(ctx context.Context, cfg MatrixConfig) *Report {
 }
 
 func runMatrixCell(ctx context.Context, c matrixCell, cfg CellConfig) CellResult {
-	skip := func(note string) CellResult {
-		res := CellResult{Row: c.row.Name, Fault: c.fault.Name, Expectation: c.fault.Expect(c.row), Verdict: Skipped, Note: note}
+	end := func(v Verdict, note string) CellResult {
+		res := CellResult{Row: c.row.Name, Fault: c.fault.Name, Expectation: c.fault.Expect(c.row, Capabilities{}), Verdict: v, Note: note}
 		res.Expected = res.Expectation.Label()
 		return res
 	}
-	switch {
-	case ctx.Err() != nil:
-		return skip("the run was interrupted")
-	case c.target == nil:
-		return skip("no target for this fault")
+	if ctx.Err() != nil {
+		return end(Skipped, "the run was interrupted")
 	}
-	return RunCell(ctx, c.target, c.row, c.fault, cfg)
+	target := c.target
+	if c.fresh != nil {
+		start := time.Now()
+		var err error
+		if target, err = c.fresh(c.fault); err != nil {
+			return end(Broken, "starting the cell's cluster: "+err.Error())
+		}
+		defer target.Close()
+		res := RunCell(ctx, target, c.row, c.fault, cfg)
+		res.Duration = time.Since(start) // the cluster's start included
+		return res
+	}
+	if target == nil {
+		return end(Skipped, "no target for this fault")
+	}
+	return RunCell(ctx, target, c.row, c.fault, cfg)
 }
 
 // progressTracker tells Progress which cells run, one call at a time.

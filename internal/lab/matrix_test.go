@@ -83,7 +83,7 @@ func TestMatrixOnWaybill(t *testing.T) {
 	}
 	defer process.Close()
 	var most int
-	rep := RunMatrix(context.Background(), MatrixConfig{Cell: testCell(1), Parallel: DefaultParallel, Target: func(f Fault) Target {
+	rep := RunMatrix(context.Background(), MatrixConfig{Faults: SingleNodeFaults(), Cell: testCell(1), Parallel: DefaultParallel, Target: func(f Fault) Target {
 		if f.ID == "kill-9" {
 			return process
 		}
@@ -107,7 +107,7 @@ func checkPowerLossAlone(t *testing.T, running []string) {
 		switch {
 		case strings.Contains(name, " × power loss"):
 			powerLoss++
-		case !strings.HasSuffix(name, " × broker kill -9"):
+		case !strings.HasSuffix(name, " × leader kill -9"):
 			others++
 		}
 	}
@@ -131,7 +131,7 @@ func TestVerifyKfake(t *testing.T) {
 	}
 	defer target.Close()
 	rep := RunMatrix(context.Background(), MatrixConfig{Cell: testCell(2), Parallel: DefaultParallel, Target: func(Fault) Target { return target }})
-	requireHolds(t, rep, 3*len(Rows)) // kill -9 and both power losses
+	requireHolds(t, rep, 10*len(Rows)) // kill -9, both power losses and the seven replication faults
 }
 
 // TestVerifyWaybillThroughClusterProxy audits a Waybill broker from the outside, through

@@ -64,12 +64,18 @@ type Producer struct {
 	gaveUp    int                  // failed, unknown or aborted on purpose
 	started   int
 	progress  chan struct{} // closed and replaced whenever a value is settled
+	// held, while not nil, keeps incarnations from taking values until Release closes it.
+	paused chan struct{}
+	// every spaces out the values incarnations take (Throttle); lastTake is the last one.
+	every    time.Duration
+	lastTake time.Time
+	quit     chan *Incarnation // incarnations that gave up
 }
 
 // NewProducer prepares the application; Start runs its first incarnation.
 func NewProducer(cfg ProducerConfig) *Producer {
 	cfg.defaults()
-	p := &Producer{cfg: cfg, held: map[int]*Incarnation{}, progress: make(chan struct{})}
+	p := &Producer{cfg: cfg, held: map[int]*Incarnation{}, progress: make(chan struct{}), quit: make(chan *Incarnation, 8)}
 	for i := 0; i < cfg.Values; i++ {
 		p.queue = append(p.queue, i)
 	}
@@ -111,6 +117,47 @@ func (p *Producer) WaitConfirmed(ctx context.Context, n int) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// GaveUp delivers each incarnation that ended on an error it could not get past (a
+// transaction that could not be begun or ended), for a supervisor to start another.
+func (p *Producer) GaveUp() <-chan *Incarnation { return p.quit }
+
+// Latest reports whether in is the last incarnation started: a supervisor restarts
+// that one only, never on behalf of a zombie that a successor fenced.
+func (in *Incarnation) Latest() bool {
+	in.p.mu.Lock()
+	defer in.p.mu.Unlock()
+	return in.p.started == in.ID
+}
+
+// Hold stops incarnations from taking more values until Release, so that a fault can
+// strike between two stretches of the workload: what was taken before goes on.
+func (p *Producer) Hold() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.paused == nil {
+		p.paused = make(chan struct{})
+	}
+}
+
+// Release ends Hold.
+func (p *Producer) Release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.paused != nil {
+		close(p.paused)
+		p.paused = nil
+	}
+}
+
+// Throttle spaces the values incarnations take every apart (0: as fast as the window
+// allows), so that the workload goes on for as long as a slow fault, such as a rolling
+// restart, takes.
+func (p *Producer) Throttle(every time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.every = every
 }
 
 // Incarnation is one run of the producing application with its own Kafka client.
@@ -214,14 +261,32 @@ func (in *Incarnation) handBack() {
 	}
 }
 
-// take hands up to n queued values to in.
-func (in *Incarnation) take(n int) []int {
-	if in.retired.Load() {
-		return nil
-	}
+// take hands up to n queued values to in, once the producer is not held and its
+// throttle allows; nil when none is queued or ctx ended.
+func (in *Incarnation) take(ctx context.Context, n int) []int {
 	p := in.p
-	p.mu.Lock()
+	for {
+		if in.retired.Load() || ctx.Err() != nil {
+			return nil
+		}
+		p.mu.Lock()
+		wait, paused := p.lastTake.Add(p.every).Sub(time.Now()), p.paused
+		if paused == nil && wait <= 0 {
+			break // with p.mu held
+		}
+		p.mu.Unlock()
+		var timer <-chan time.Time
+		if paused == nil {
+			timer = time.After(wait)
+		}
+		select {
+		case <-paused:
+		case <-timer:
+		case <-ctx.Done():
+		}
+	}
 	defer p.mu.Unlock()
+	p.lastTake = time.Now()
 	if n > len(p.queue) {
 		n = len(p.queue)
 	}
@@ -279,7 +344,7 @@ func (in *Incarnation) send(ctx context.Context, idx, txn int, done func(Send)) 
 func (in *Incarnation) run(ctx context.Context) {
 	window := make(chan struct{}, in.p.cfg.Window)
 	for ctx.Err() == nil {
-		idxs := in.take(1)
+		idxs := in.take(ctx, 1)
 		if len(idxs) == 0 {
 			break
 		}
@@ -302,8 +367,14 @@ func (in *Incarnation) run(ctx context.Context) {
 // transaction cannot be begun or ended.
 func (in *Incarnation) runTransactions(ctx context.Context) {
 	for num := 0; ctx.Err() == nil; num++ {
-		idxs := in.take(in.p.cfg.TxnSize)
-		if len(idxs) == 0 || !in.transaction(ctx, num, idxs) {
+		idxs := in.take(ctx, in.p.cfg.TxnSize)
+		if len(idxs) == 0 {
+			return
+		}
+		if !in.transaction(ctx, num, idxs) {
+			if ctx.Err() == nil && !in.crashed.Load() && !in.retired.Load() {
+				in.p.quit <- in
+			}
 			return
 		}
 	}

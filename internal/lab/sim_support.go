@@ -130,7 +130,7 @@ func (lp *LiveProducer) Start(ctx context.Context, bootstrap string) (*Incarnati
 func (lp *LiveProducer) runTransactions(ctx context.Context, in *Incarnation) {
 	for num := 0; ctx.Err() == nil && !in.retired.Load(); {
 		more := lp.moreCh()
-		idxs := in.take(in.p.cfg.TxnSize)
+		idxs := in.take(ctx, in.p.cfg.TxnSize)
 		if len(idxs) == 0 {
 			select {
 			case <-more:

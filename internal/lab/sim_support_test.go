@@ -21,7 +21,7 @@ func TestLiveProducerDeliversOnDemand(t *testing.T) {
 			defer cancel()
 			row, _ := RowByID(id)
 			topic := "live-" + id
-			if err := createTopic(ctx, target.Bootstrap(), topic, 2, nil); err != nil {
+			if err := createTopic(ctx, target.Bootstrap(), topic, 2, nil, nil); err != nil {
 				t.Fatal(err)
 			}
 			rec := NewRecorder(topic, 2)

@@ -29,9 +29,17 @@ type Target interface {
 
 // Capabilities are the broker faults a target can take.
 type Capabilities struct {
-	Crash             bool
-	PowerLoss         bool
+	Crash             bool // a broker can be killed (on a cluster, any node)
+	PowerLoss         bool // every broker at once
 	DurableAcksConfig bool // the waybill.durable.acks topic config applies
+	// Nodes is how many brokers the lab controls; 0 for a cluster it only reaches.
+	// Replication faults need 3.
+	Nodes int
+	// Links: a node can be cut off from its peers, or its replication slowed, while its
+	// clients still reach it (in-process clusters).
+	Links bool
+	// ControlledShutdown: a node can be stopped by SIGTERM and restarted.
+	ControlledShutdown bool
 }
 
 // Network is a proxy in front of the target's listeners.

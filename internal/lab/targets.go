@@ -30,7 +30,7 @@ func NewNodeTarget(dir string, logger *slog.Logger) (*NodeTarget, error) {
 func (t *NodeTarget) Name() string      { return "waybill in-process (in-memory disk)" }
 func (t *NodeTarget) Bootstrap() string { return t.node.Addr() }
 func (t *NodeTarget) Capabilities() Capabilities {
-	return Capabilities{Crash: true, PowerLoss: true, DurableAcksConfig: true}
+	return Capabilities{Nodes: 1, Crash: true, PowerLoss: true, DurableAcksConfig: true}
 }
 func (t *NodeTarget) ClientNetwork() (ClientNetwork, error) {
 	return newClientProxy(t.node.Addr(), t.logger)
@@ -61,7 +61,7 @@ func NewProcessTarget(binary, dir string, logger *slog.Logger) (*ProcessTarget, 
 func (t *ProcessTarget) Name() string      { return "waybill process (kill -9)" }
 func (t *ProcessTarget) Bootstrap() string { return t.node.Addr() }
 func (t *ProcessTarget) Capabilities() Capabilities {
-	return Capabilities{Crash: true, DurableAcksConfig: true}
+	return Capabilities{Nodes: 1, Crash: true, DurableAcksConfig: true}
 }
 func (t *ProcessTarget) PowerLoss(context.Context) error { return errUnsupported }
 func (t *ProcessTarget) Close()                          { _ = t.node.Close() }
