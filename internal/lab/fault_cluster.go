@@ -131,7 +131,7 @@ func leaderIsolated(kill bool) func(context.Context, *cellRun) error {
 		end := "healed: it truncated what it had alone"
 		if kill {
 			end = "killed and restarted"
-			if err := cl.Kill(old); err == nil {
+			if err = cl.Kill(old); err == nil {
 				err = cl.Start(old)
 			}
 		} else {

@@ -270,7 +270,7 @@ func (in *Incarnation) take(ctx context.Context, n int) []int {
 			return nil
 		}
 		p.mu.Lock()
-		wait, paused := p.lastTake.Add(p.every).Sub(time.Now()), p.paused
+		wait, paused := time.Until(p.lastTake.Add(p.every)), p.paused
 		if paused == nil && wait <= 0 {
 			break // with p.mu held
 		}
