@@ -63,7 +63,7 @@ func (o *labOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.htmlOut, "html", "", "also write the report as a self-contained HTML page with charts to this file")
 	f.BoolVar(&o.noProgress, "no-progress", false, "no progress bar on stderr")
 	f.StringVar(&o.logLevel, "log-level", "error", "log level of the brokers and the lab: debug, info, warn or error")
-	f.IntVar(&o.parallel, "parallel", lab.DefaultParallel, "cells running at once, each on its own topics and proxies (kill -9 and power loss cells run alone on their broker)")
+	f.IntVar(&o.parallel, "parallel", lab.DefaultParallel, fmt.Sprintf("cells running at once, each on its own topics and proxies (default %d on fresh clusters; on one node, kill -9 and power loss cells run alone on their broker)", lab.DefaultClusterParallel))
 }
 
 func rowIDs() string {
@@ -260,6 +260,9 @@ failed to run.`,
 				defer targets.close()
 				mc.Target = targets.forFault
 				return o.runMatrix(cmd, mc)
+			}
+			if !cmd.Flags().Changed("parallel") {
+				mc.Parallel = lab.DefaultClusterParallel
 			}
 			clusters := labClusters{dir: dataDir, binary: binary, nodes: nodes, logger: logger}
 			mc.FreshTarget, mc.TargetName = clusters.start, clusters.name()

@@ -108,6 +108,9 @@ func (b *Broker) handleProduce(r *server.Request) server.Pending {
 func (b *Broker) appendProduced(topic string, index int32, batch []byte, req *kmsg.ProduceRequest,
 	out *kmsg.ProduceResponseTopicPartition) (produceWait, int16) {
 	led, code, pm := b.replicas.led(topic, index)
+	if code == 0 && b.handingOver.Load() {
+		code = kerr.NotLeaderForPartition.Code // shutting down: see handOver
+	}
 	if code != 0 {
 		if req.Version >= 10 { // KIP-951
 			out.CurrentLeader.LeaderID, out.CurrentLeader.LeaderEpoch = pm.Leader, pm.LeaderEpoch

@@ -81,6 +81,8 @@ type Broker struct {
 	stop     chan struct{}
 	bg       sync.WaitGroup
 	stopOnce sync.Once
+	// handingOver refuses produce once a controlled shutdown began (handOver).
+	handingOver atomic.Bool
 }
 
 // Start opens the node's state, joins (or bootstraps) the metadata quorum, opens the
@@ -191,6 +193,7 @@ func (b *Broker) shutdown(controlled bool) error {
 		// replicas while this broker still serves, and the controller fences it, so that
 		// its next incarnation registers at once instead of waiting out this session.
 		if controlled {
+			b.handOver()
 			ctx, cancel := context.WithTimeout(context.Background(), controlledShutdownTimeout)
 			if err := b.meta.ControlledShutdown(ctx); err != nil {
 				b.log.Warn("controlled shutdown incomplete; stopping anyway", "err", err)

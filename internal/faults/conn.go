@@ -2,10 +2,12 @@ package faults
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -54,6 +56,16 @@ func (c *conn) close() {
 	})
 }
 
+// resetClient makes the client's side end with a reset when the connection closes, as
+// the broker's did or as a refused connection does without the proxy: a graceful close
+// instead would look like a broker that hung up on its first request, which kgo takes
+// for a TLS mismatch and does not retry.
+func (c *conn) resetClient() {
+	if tc, ok := c.client.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+}
+
 // attach records the broker socket, or reports false if the connection closed meanwhile.
 func (c *conn) attach(broker net.Conn) bool {
 	c.mu.Lock()
@@ -98,12 +110,7 @@ func (p *Proxy) serve(c *conn) {
 	broker, err := net.DialTimeout("tcp", target, dialTimeout)
 	if err != nil {
 		p.log.Warn("proxy: dialing broker", "target", target, "err", err)
-		// Reset rather than close: a client sees its connection refused, as without the
-		// proxy, and not a broker that hung up on its first request (which kgo takes for
-		// a TLS mismatch and does not retry).
-		if tc, ok := c.client.(*net.TCPConn); ok {
-			_ = tc.SetLinger(0)
-		}
+		c.resetClient()
 		return
 	}
 	if !c.attach(broker) {
@@ -157,6 +164,9 @@ func (p *Proxy) readResponses(c *conn, broker net.Conn, q chan<- item) {
 	for {
 		buf, err := readFrame(broker)
 		if err != nil {
+			if errors.Is(err, syscall.ECONNRESET) {
+				c.resetClient()
+			}
 			p.endQueue(c, q, ToClient, err)
 			return
 		}

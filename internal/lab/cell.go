@@ -271,6 +271,11 @@ func (c *cellRun) execute(ctx context.Context, fault Fault) error {
 	if err := c.waitProducers(ctx, fault.MayStall); err != nil {
 		return err
 	}
+	if cl := c.cluster(); cl != nil {
+		if err := cl.awaitCommitted(ctx, c.topic, replicasSettle); err != nil {
+			c.note("the cluster had not committed everything it holds when the final read began: %v", err)
+		}
+	}
 	inputRC := c.row.Transactional
 	if err := c.drain(ctx, inputRC); err != nil {
 		return err
@@ -321,32 +326,60 @@ func (c *cellRun) readReplicas(ctx context.Context) {
 // replicasSettle bounds the wait for every replica to catch up before they are compared.
 const replicasSettle = 10 * time.Second
 
-// maxRestarts bounds the restarts of a cell's applications by their supervisor.
-const maxRestarts = 5
+// maxRestarts bounds the restarts of a cell's applications by their supervisor, and
+// restartBackoff spaces them, growing with each, so that an application that gives up
+// during a fail-over is not restarted into the same failure at once.
+const (
+	maxRestarts    = 5
+	restartBackoff = 250 * time.Millisecond
+)
 
 // supervise restarts an application that gave up on an error it could not get past, as
 // its supervisor would: a producer whose transaction could not be ended (the coordinator
 // died under it), a consume-transform-produce loop that cannot begin one. A zombie that
 // its successor fenced is left dead.
 func (c *cellRun) supervise(ctx context.Context) {
-	for range maxRestarts {
+	for restarts := 1; restarts <= maxRestarts; restarts++ {
+		var restart func() (int, error)
+		var what string
+		var id int
 		select {
 		case in := <-c.producer.GaveUp():
 			if !in.Latest() || c.producer.Settled() {
+				restarts--
 				continue
 			}
-			if next, err := c.startProducer(ctx, c.bootstrap); err == nil {
-				c.note("producer %d gave up on a failed transaction; producer %d took over", in.ID, next.ID)
+			what, id = "producer", in.ID
+			restart = func() (int, error) {
+				next, err := c.startProducer(ctx, c.bootstrap)
+				if err != nil {
+					return 0, err
+				}
+				return next.ID, nil
 			}
 		case ci := <-c.consumer.GaveUp():
 			if ci != c.currentConsumer() {
+				restarts--
 				continue
 			}
-			if next, err := c.startConsumer(ctx); err == nil {
-				c.note("consumer %d gave up on a failed transaction; consumer %d took over", ci.ID, next.ID)
+			what, id = "consumer", ci.ID
+			restart = func() (int, error) {
+				next, err := c.startConsumer(ctx)
+				if err != nil {
+					return 0, err
+				}
+				return next.ID, nil
 			}
 		case <-ctx.Done():
 			return
+		}
+		select {
+		case <-time.After(time.Duration(restarts) * restartBackoff):
+		case <-ctx.Done():
+			return
+		}
+		if next, err := restart(); err == nil {
+			c.note("%s %d gave up on a failed transaction; %s %d took over", what, id, what, next)
 		}
 	}
 }

@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/waybill/waybill/internal/clientopt"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/waybill/waybill/internal/faults"
+	"github.com/waybill/waybill/internal/records"
 )
 
 // The bounds of the waits of cluster faults. The lab's clusters fence a silent broker
@@ -211,7 +212,7 @@ func isrOfOne(ctx context.Context, c *cellRun) error {
 		func(s faults.PartitionState) bool { return len(s.ISR) == 1 }); err != nil {
 		return err
 	}
-	probe := probeAcksAll(ctx, c.bootstrap, c.topic)
+	probe := c.probeAcksAll(ctx, st.Leader)
 	c.producer.Release()
 	// The fault's length: long enough for the refusals to be retried, short beside the
 	// delivery timeout, so that acks=all values wait rather than fail.
@@ -231,24 +232,36 @@ func isrOfOne(ctx context.Context, c *cellRun) error {
 	return nil
 }
 
-// probeAcksAll sends one acks=all record, without retries, to partition 0 and says how
-// it was answered. The value is no one's: if stored, the checker counts it.
-func probeAcksAll(ctx context.Context, bootstrap, topic string) string {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(clientopt.List(bootstrap)...), kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.DisableIdempotentWrite(), kgo.RecordRetries(1), kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.RecordDeliveryTimeout(5*time.Second))
+// probeAcksAll sends partition 0's leader one acks=all record, once, and says how it
+// was answered. The value is no one's: if stored, the checker counts it.
+func (c *cellRun) probeAcksAll(ctx context.Context, leader int32) string {
+	req := kmsg.NewPtrProduceRequest()
+	req.Acks, req.TimeoutMillis = -1, 2000
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = c.topic
+	rp := kmsg.NewProduceRequestTopicPartition()
+	rp.Records = records.Build(records.BuildOptions{BaseTimestamp: time.Now().UnixMilli()},
+		[]records.Record{{Value: []byte("probe-" + c.topic)}})
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	resp, err := c.cluster().peer(leader).Request(ctx, req)
 	if err != nil {
-		return "not sent: " + err.Error()
+		return "not answered: " + err.Error()
 	}
-	defer cl.Close()
-	err = cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Partition: 0, Value: []byte("probe-" + topic)}).FirstErr()
-	switch {
-	case errors.Is(err, kerr.NotEnoughReplicas):
-		return "refused with NOT_ENOUGH_REPLICAS"
+	pr := resp.(*kmsg.ProduceResponse)
+	if len(pr.Topics) != 1 || len(pr.Topics[0].Partitions) != 1 {
+		return "answered malformed"
+	}
+	switch err := kerr.ErrorForCode(pr.Topics[0].Partitions[0].ErrorCode); {
 	case err == nil:
 		return "ACCEPTED (min.insync.replicas not enforced)"
+	case errors.Is(err, kerr.NotEnoughReplicas):
+		return "refused with NOT_ENOUGH_REPLICAS"
+	default:
+		return "answered " + err.Error()
 	}
-	return "answered " + err.Error()
 }
 
 // controllerKill kills the active controller while a topic is being created and values

@@ -12,6 +12,10 @@ import (
 // expire, for the final reads), so a few at once fill a small machine without crowding it.
 const DefaultParallel = 4
 
+// DefaultClusterParallel is DefaultParallel for cells on clusters of their own: they wait
+// longer still (for fencing, elections, restarts), and share no broker.
+const DefaultClusterParallel = 8
+
 // MatrixConfig chooses the cells of a matrix run and sizes them.
 type MatrixConfig struct {
 	Rows   []Settings // default Rows
