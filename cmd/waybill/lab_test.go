@@ -193,3 +193,44 @@ func TestLabProgress(t *testing.T) {
 		t.Errorf("log lines %q do not match %s", log.String(), want)
 	}
 }
+
+// The default target is a fresh 3-node cluster per cell: the same leader isolation
+// loses acknowledged values under acks=1 and none under acks=all, both as expected.
+func TestLabRunClusterIsolation(t *testing.T) {
+	res := runLab(t, "run", "--seed", "3", "--values", "200", "--settings", "acks-1,acks-all",
+		"--faults", "leader-isolated-healed", "--json", "-", "--no-progress")
+	if res.err != nil {
+		t.Fatalf("lab run: %v\nstderr:\n%s", res.err, res.stderr)
+	}
+	var rep labJSON
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s", err, res.stdout)
+	}
+	lost := map[string]int{}
+	for _, c := range rep.Cells {
+		if c.Verdict != string(lab.Holds) {
+			t.Errorf("%s × %s: %s", c.Row, c.Fault, c.Verdict)
+		}
+		lost[c.Row] = c.Result.Counts["lost"]
+	}
+	if lost["acks=1, retries"] == 0 || lost["acks=all, retries"] != 0 {
+		t.Errorf("lost under leader isolation: %v; want some with acks=1 and none with acks=all", lost)
+	}
+}
+
+// On one node the replication faults cannot apply: asked for, they are listed as skipped
+// with the reason, and the run still succeeds.
+func TestLabRunOneNodeSkipsReplicationFaults(t *testing.T) {
+	res := runLab(t, "run", "--nodes", "1", "--values", "50", "--settings", "acks-1",
+		"--faults", "none,slow-follower", "--no-progress")
+	if res.err != nil {
+		t.Fatalf("lab run: %v\nstderr:\n%s", res.err, res.stderr)
+	}
+	if !regexp.MustCompile(`slow follower +– skipped`).MatchString(res.stdout) ||
+		!strings.Contains(res.stdout, "slow follower skipped (acks=1, retries): needs a replicated cluster of 3 nodes, and the target has 1 (run with --nodes 3)") {
+		t.Errorf("the slow follower is not listed as skipped with its reason:\n%s", res.stdout)
+	}
+	if res := runLab(t, "run", "--nodes", "2"); res.err == nil || !strings.Contains(res.err.Error(), "--nodes must be 1 or 3") {
+		t.Errorf("--nodes 2: %v", res.err)
+	}
+}

@@ -125,6 +125,11 @@ func (n *Node) registerIncarnation(ctx context.Context, req *kmsg.BrokerRegistra
 		return 0, errorf(kerr.NotController, "node %d is not the controller", n.cfg.NodeID)
 	}
 	img := n.Image()
+	// A controller just elected may not have applied the log's start yet: the broker asks
+	// again (NOT_CONTROLLER is retriable) rather than be told it belongs elsewhere.
+	if img.ClusterID == "" {
+		return 0, errorf(kerr.NotController, "node %d has not caught up with the metadata log yet", n.cfg.NodeID)
+	}
 	// A broker that has never caught up knows no cluster id yet; any other must match.
 	if req.ClusterID != "" && req.ClusterID != img.ClusterID {
 		return 0, errorf(kerr.InconsistentClusterID, "broker %d belongs to cluster %q, this is %q", req.BrokerID, req.ClusterID, img.ClusterID)

@@ -339,9 +339,20 @@ func (pc *ProcessCluster) onNode(id int32, doing string, fn func(*ProcessNode) e
 		return err
 	}
 	if err := fn(m.node); err != nil {
-		return fmt.Errorf("faults: %s node %d (stderr in %s): %w", doing, id, pc.StderrPath(id), err)
+		return fmt.Errorf("faults: %s node %d (stderr in %s, ending %q): %w", doing, id, pc.StderrPath(id), lastLines(pc.StderrPath(id), 3), err)
 	}
 	return nil
+}
+
+// lastLines are the last n lines of the file at path, for an error that must say why a
+// process failed after its files are gone.
+func lastLines(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // Close kills every node, whatever its state, and stops the proxies. Calling it again

@@ -271,10 +271,8 @@ func (c *cellRun) execute(ctx context.Context, fault Fault) error {
 	if err := c.waitProducers(ctx, fault.MayStall); err != nil {
 		return err
 	}
-	if cl := c.cluster(); cl != nil {
-		if err := cl.awaitCommitted(ctx, c.topic, replicasSettle); err != nil {
-			c.note("the cluster had not committed everything it holds when the final read began: %v", err)
-		}
+	if err := awaitCommitted(ctx, c.target.Bootstrap(), c.topic, replicasSettle); err != nil {
+		c.note("the cluster had not committed everything it holds when the final read began: %v", err)
 	}
 	inputRC := c.row.Transactional
 	if err := c.drain(ctx, inputRC); err != nil {

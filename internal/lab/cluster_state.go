@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/waybill/waybill/internal/clientopt"
 	"github.com/waybill/waybill/internal/faults"
 )
 
@@ -94,79 +95,47 @@ func fullyInSync(states []faults.PartitionState) bool {
 // a final read to the high watermark sees it all. A new leader's high watermark lags its
 // log until its followers fetch again, and a partition just created waits for its
 // followers' first fetch: a read before then would take values on their way for lost.
-func (t *ReplicatedTarget) awaitCommitted(ctx context.Context, topic string, limit time.Duration) error {
+// The log end is what OffsetForLeaderEpoch answers for the current epoch; a cluster that
+// does not answer it is not waited for.
+func awaitCommitted(ctx context.Context, bootstrap, topic string, limit time.Duration) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(clientopt.List(bootstrap)...), kgo.MetadataMinAge(100*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
 	return await(ctx, limit, topic+" committed to its log ends", func() error {
-		var states []faults.PartitionState
-		var err error
-		for _, via := range t.Nodes() {
-			if states, err = t.partitions(ctx, via, topic); err == nil {
-				break
-			}
-		}
+		md, err := adm.Metadata(ctx, topic)
 		if err != nil {
 			return err
 		}
-		for _, s := range states {
-			if s.Leader < 0 {
-				return fmt.Errorf("partition %d has no leader", s.Partition)
+		hws, err := adm.ListEndOffsets(ctx, topic)
+		if err != nil {
+			return err
+		}
+		var req kadm.OffsetForLeaderEpochRequest
+		for _, p := range md.Topics[topic].Partitions {
+			if p.Leader < 0 {
+				return fmt.Errorf("partition %d has no leader", p.Partition)
 			}
-			hw, end, err := t.highWatermarkAndEnd(ctx, topic, s)
-			if err != nil {
-				return err
+			req.Add(topic, p.Partition, p.LeaderEpoch)
+		}
+		ends, err := adm.OffsetForLeaderEpoch(ctx, req)
+		if err != nil {
+			return nil // cannot tell
+		}
+		for _, e := range ends[topic] {
+			if e.Err != nil {
+				return e.Err
 			}
-			if hw < end {
-				return fmt.Errorf("partition %d: high watermark %d below the log end %d", s.Partition, hw, end)
+			hw, ok := hws.Lookup(topic, e.Partition)
+			if !ok || hw.Err != nil {
+				return fmt.Errorf("partition %d: no high watermark (%v)", e.Partition, hw.Err)
+			}
+			if hw.Offset < e.EndOffset {
+				return fmt.Errorf("partition %d: high watermark %d below the log end %d", e.Partition, hw.Offset, e.EndOffset)
 			}
 		}
 		return nil
 	})
-}
-
-// highWatermarkAndEnd asks partition s's leader for its high watermark (ListOffsets,
-// latest) and its log end (OffsetForLeaderEpoch for the current epoch, which answers the
-// leader's log end).
-func (t *ReplicatedTarget) highWatermarkAndEnd(ctx context.Context, topic string, s faults.PartitionState) (hw, end int64, err error) {
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	leader := t.peer(s.Leader)
-	lo := kmsg.NewPtrListOffsetsRequest()
-	lo.ReplicaID = -1
-	lt := kmsg.NewListOffsetsRequestTopic()
-	lt.Topic = topic
-	lp := kmsg.NewListOffsetsRequestTopicPartition()
-	lp.Partition, lp.CurrentLeaderEpoch, lp.Timestamp = s.Partition, s.LeaderEpoch, -1
-	lt.Partitions = append(lt.Partitions, lp)
-	lo.Topics = append(lo.Topics, lt)
-	resp, err := leader.Request(ctx, lo)
-	if err != nil {
-		return 0, 0, err
-	}
-	lr := resp.(*kmsg.ListOffsetsResponse)
-	if len(lr.Topics) != 1 || len(lr.Topics[0].Partitions) != 1 {
-		return 0, 0, fmt.Errorf("ListOffsets from node %d: a malformed answer", s.Leader)
-	}
-	if err := kerr.ErrorForCode(lr.Topics[0].Partitions[0].ErrorCode); err != nil {
-		return 0, 0, fmt.Errorf("ListOffsets from node %d: %w", s.Leader, err)
-	}
-	hw = lr.Topics[0].Partitions[0].Offset
-	oe := kmsg.NewPtrOffsetForLeaderEpochRequest()
-	oe.ReplicaID = -1
-	ot := kmsg.NewOffsetForLeaderEpochRequestTopic()
-	ot.Topic = topic
-	op := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
-	op.Partition, op.CurrentLeaderEpoch, op.LeaderEpoch = s.Partition, s.LeaderEpoch, s.LeaderEpoch
-	ot.Partitions = append(ot.Partitions, op)
-	oe.Topics = append(oe.Topics, ot)
-	resp, err = leader.Request(ctx, oe)
-	if err != nil {
-		return 0, 0, err
-	}
-	or := resp.(*kmsg.OffsetForLeaderEpochResponse)
-	if len(or.Topics) != 1 || len(or.Topics[0].Partitions) != 1 {
-		return 0, 0, fmt.Errorf("OffsetForLeaderEpoch from node %d: a malformed answer", s.Leader)
-	}
-	if err := kerr.ErrorForCode(or.Topics[0].Partitions[0].ErrorCode); err != nil {
-		return 0, 0, fmt.Errorf("OffsetForLeaderEpoch from node %d: %w", s.Leader, err)
-	}
-	return hw, or.Topics[0].Partitions[0].EndOffset, nil
 }

@@ -3,7 +3,10 @@ package lab
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
+
+	"github.com/waybill/waybill/internal/faults"
 )
 
 // freshClusters starts a cluster of its own for each cell, as `lab run` does: in
@@ -56,5 +59,39 @@ func TestReplicationFaults(t *testing.T) {
 		if c.Result.Counts[ReplicaDivergence] > 0 {
 			t.Errorf("%s × %s: replicas diverge: %v", c.Row, c.Fault, c.Result.Examples[ReplicaDivergence])
 		}
+	}
+}
+
+// TestVerifyReplicatedWaybill audits a 3-node Waybill cluster from the outside, as
+// `lab verify --brokers` does, with a proxy in front of every broker: the network faults
+// hold with replication factor 3, and the broker and replication faults, which need
+// control of the brokers, are listed as skipped with the reason.
+func TestVerifyReplicatedWaybill(t *testing.T) {
+	c, err := faults.StartCluster(faults.ClusterConfig{Dir: t.TempDir(), Nodes: 3, BrokerConfig: LabClusterConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	target, err := NewClusterTarget(strings.Join(c.Seeds(), ","), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	var fs []Fault
+	for _, id := range []string{"lost-ack", "cut-mid-batch", "zombie", "kill-9", "leader-isolated-healed"} {
+		f, _ := FaultByID(id)
+		fs = append(fs, f)
+	}
+	rows := []Settings{Rows[1], Rows[3]}
+	rep := RunMatrix(context.Background(), MatrixConfig{Rows: rows, Faults: fs, Cell: testCell(4), Parallel: DefaultParallel,
+		Target: func(Fault) Target { return target }})
+	requireHolds(t, rep, 2*len(rows))
+	for _, c := range rep.Cells {
+		if c.Verdict == Skipped && !strings.Contains(c.Note, "cannot be crashed") && !strings.Contains(c.Note, "does not control") {
+			t.Errorf("%s × %s skipped for %q", c.Row, c.Fault, c.Note)
+		}
+	}
+	if len(target.proxy.Nodes()) != 3 {
+		t.Errorf("verify fronted nodes %v, want all three", target.proxy.Nodes())
 	}
 }

@@ -84,7 +84,7 @@ var replicated = Capabilities{Nodes: 3, Links: true}
 
 // Faults are the columns of the matrix, in order.
 var Faults = []Fault{
-	{ID: "none", Name: "none", Explain: "nothing goes wrong: every row is exact",
+	{ID: "none", Name: "none", Explain: "nothing goes wrong",
 		expect: anyTarget(allowedOnly), inject: plainRun},
 	{ID: "lost-ack", Name: "lost ack", Explain: "Produce answers vanish: a retry without idempotence stores the value twice",
 		expect: anyTarget(duplicatesWithoutIdempotence), inject: lostAcks},

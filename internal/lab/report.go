@@ -67,6 +67,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "\n%d cells in %s: %d hold, %d violated, %d not reproduced, %d skipped, %d errors (seed %d, %d values a cell, target %s)\n",
 		len(r.Cells), r.Duration.Round(100_000_000), r.Count(Holds), r.Count(Violated), r.Count(NotReproduced),
 		r.Count(Skipped), r.Count(Broken), r.Seed, r.Values, r.Target)
+	for _, f := range r.Faults {
+		fmt.Fprintf(w, "  %s: %s\n", f.Name, f.Explain)
+	}
+	for _, s := range r.skips() {
+		fmt.Fprintf(w, "– %s\n", s)
+	}
 	for _, c := range r.Cells {
 		if c.Verdict == Holds || c.Verdict == Skipped {
 			continue
@@ -88,6 +94,24 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	_, err := fmt.Fprintln(w, "✓ as expected  ✗ guarantee violated  ? expected weakness not reproduced  – skipped  ! run failed")
 	return err
+}
+
+// skips says, once per fault and reason, which cells were skipped and why.
+func (r *Report) skips() []string {
+	var out []string
+	for _, f := range r.Faults {
+		var rows []string
+		note := ""
+		for _, c := range r.Cells {
+			if c.Fault == f.Name && c.Verdict == Skipped {
+				rows, note = append(rows, c.Row), c.Note
+			}
+		}
+		if len(rows) > 0 {
+			out = append(out, fmt.Sprintf("%s skipped (%s): %s", f.Name, strings.Join(rows, "; "), note))
+		}
+	}
+	return out
 }
 
 // WriteJSON writes the whole report.
@@ -121,7 +145,15 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "\n%d cells: %d hold, %d violated, %d not reproduced, %d skipped, %d errors. Seed %d, %d values a cell, target %s, %s.\n\n",
 		len(r.Cells), r.Count(Holds), r.Count(Violated), r.Count(NotReproduced), r.Count(Skipped), r.Count(Broken),
 		r.Seed, r.Values, r.Target, r.Duration.Round(100_000_000))
-	b.WriteString("| settings | fault | expected | observed | verdict | sent | acked | unknown | stored |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| fault | what it does, and what each row should show |\n|---|---|\n")
+	for _, f := range r.Faults {
+		fmt.Fprintf(&b, "| %s (`%s`) | %s |\n", f.Name, f.ID, f.Explain)
+	}
+	b.WriteString("\n")
+	for _, s := range r.skips() {
+		fmt.Fprintf(&b, "- %s\n", s)
+	}
+	b.WriteString("\n| settings | fault | expected | observed | verdict | sent | acked | unknown | stored |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, c := range r.Cells {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %d | %d | %d |\n", c.Row, c.Fault, c.Expected,
 			c.Result.Observed(), c.Verdict, c.Result.Sent, c.Result.Acked, c.Result.Unknown, c.Result.Stored)
