@@ -147,89 +147,66 @@ func leaderIsolated(kill bool) func(context.Context, *cellRun) error {
 	}
 }
 
-// slowFollower holds back a follower of partition 0 until it leaves the ISR, lets the
-// workload go on with two in sync, then lets the follower catch up.
-func slowFollower(ctx context.Context, c *cellRun) error {
-	cl := c.cluster()
-	if err := c.atThirdHeld(ctx); err != nil {
-		return err
-	}
-	defer c.producer.Release()
-	st, err := c.leader(ctx, 0)
-	if err != nil {
-		return err
-	}
-	follower := followersOf(st)[0]
-	start := time.Now()
-	if err := cl.Slow(follower, slowDelay); err != nil {
-		return err
-	}
-	shrunk, err := cl.awaitPartition(ctx, st.Leader, c.topic, 0, isrLimit, fmt.Sprintf("node %d out of the ISR", follower),
-		func(s faults.PartitionState) bool { return !s.InSync(follower) })
-	if err != nil {
-		return err
-	}
-	left := time.Since(start)
-	before := c.producer.Confirmed()
-	c.producer.Release()
-	if err := c.producer.WaitConfirmed(ctx, 2*c.cfg.Values/3); err != nil {
-		return err
-	}
-	during := c.producer.Confirmed() - before
-	healed := time.Now()
-	if err := cl.Heal(follower); err != nil {
-		return err
-	}
-	if _, err := cl.awaitPartition(ctx, st.Leader, c.topic, 0, isrLimit, fmt.Sprintf("node %d back in the ISR", follower),
-		func(s faults.PartitionState) bool { return s.InSync(follower) }); err != nil {
-		return err
-	}
-	c.note("node %d's fetches held back: it left partition 0's ISR after %s; %d values confirmed with ISR %v; healed, it was back in %s",
-		follower, left.Round(time.Millisecond), during, shrunk.ISR, time.Since(healed).Round(time.Millisecond))
-	return nil
-}
-
-// isrOfOne holds back both followers of partition 0 until the leader is alone in the
-// ISR, checks that an acks=all write is refused, lets the workload run into the refusals
-// for a second, then lets the followers catch up.
-func isrOfOne(ctx context.Context, c *cellRun) error {
-	cl := c.cluster()
-	if err := c.atThirdHeld(ctx); err != nil {
-		return err
-	}
-	defer c.producer.Release()
-	st, err := c.leader(ctx, 0)
-	if err != nil {
-		return err
-	}
-	followers := followersOf(st)
-	for _, f := range followers {
-		if err := cl.Slow(f, slowDelay); err != nil {
+// slowFollowers holds back n followers of partition 0 until they leave its ISR, lets the
+// workload go on meanwhile, then lets them catch up. With two replicas still in sync
+// acks=all goes on; with the leader alone it is refused (min.insync.replicas=2), which a
+// probe checks, and retried until the followers are back: the fault then lasts a second,
+// long enough for the refusals, short beside the delivery timeout.
+func slowFollowers(n int) func(context.Context, *cellRun) error {
+	return func(ctx context.Context, c *cellRun) error {
+		cl := c.cluster()
+		if err := c.atThirdHeld(ctx); err != nil {
 			return err
 		}
-	}
-	if _, err := cl.awaitPartition(ctx, st.Leader, c.topic, 0, isrLimit, "the leader alone in the ISR",
-		func(s faults.PartitionState) bool { return len(s.ISR) == 1 }); err != nil {
-		return err
-	}
-	probe := c.probeAcksAll(ctx, st.Leader)
-	c.producer.Release()
-	// The fault's length: long enough for the refusals to be retried, short beside the
-	// delivery timeout, so that acks=all values wait rather than fail.
-	waitFor(ctx, time.Second, c.producer.Settled)
-	healed := time.Now()
-	for _, f := range followers {
-		if err := cl.Heal(f); err != nil {
+		defer c.producer.Release()
+		st, err := c.leader(ctx, 0)
+		if err != nil {
 			return err
 		}
+		slowed := followersOf(st)[:n]
+		start := time.Now()
+		for _, f := range slowed {
+			if err := cl.Slow(f, slowDelay); err != nil {
+				return err
+			}
+		}
+		outOfSync := func(s faults.PartitionState) bool {
+			return !slices.ContainsFunc(slowed, s.InSync)
+		}
+		shrunk, err := cl.awaitPartition(ctx, st.Leader, c.topic, 0, isrLimit, fmt.Sprintf("nodes %v out of the ISR", slowed), outOfSync)
+		if err != nil {
+			return err
+		}
+		left := time.Since(start)
+		probe := ""
+		if len(shrunk.ISR) == 1 {
+			probe = "; an acks=all probe there was " + c.probeAcksAll(ctx, st.Leader)
+		}
+		before := c.producer.Confirmed()
+		c.producer.Release()
+		if len(shrunk.ISR) > 1 {
+			err = c.producer.WaitConfirmed(ctx, 2*c.cfg.Values/3)
+		} else {
+			waitFor(ctx, time.Second, c.producer.Settled)
+		}
+		if err != nil {
+			return err
+		}
+		during := c.producer.Confirmed() - before
+		healed := time.Now()
+		for _, f := range slowed {
+			if err := cl.Heal(f); err != nil {
+				return err
+			}
+		}
+		if _, err := cl.awaitPartition(ctx, st.Leader, c.topic, 0, isrLimit, fmt.Sprintf("nodes %v back in the ISR", slowed),
+			func(s faults.PartitionState) bool { return len(s.ISR) == len(s.Replicas) }); err != nil {
+			return err
+		}
+		c.note("the fetches of nodes %v held back: out of partition 0's ISR after %s, leaving %v%s; %d values confirmed meanwhile; healed, back in %s",
+			slowed, left.Round(time.Millisecond), shrunk.ISR, probe, during, time.Since(healed).Round(time.Millisecond))
+		return nil
 	}
-	if _, err := cl.awaitPartition(ctx, st.Leader, c.topic, 0, isrLimit, "the followers back in the ISR",
-		func(s faults.PartitionState) bool { return len(s.ISR) == len(s.Replicas) }); err != nil {
-		return err
-	}
-	c.note("nodes %v held back until node %d was alone in partition 0's ISR; an acks=all probe there was %s; healed, both back in %s",
-		followers, st.Leader, probe, time.Since(healed).Round(time.Millisecond))
-	return nil
 }
 
 // probeAcksAll sends partition 0's leader one acks=all record, once, and says how it
