@@ -264,7 +264,8 @@ failed to run.`,
 			if !cmd.Flags().Changed("parallel") {
 				mc.Parallel = lab.DefaultClusterParallel
 			}
-			clusters := labClusters{dir: dataDir, binary: binary, nodes: nodes, logger: logger}
+			clusters := labClusters{dir: dataDir, binary: binary, nodes: nodes, logger: logger,
+				processes: make(chan struct{}, maxProcessClusters)}
 			mc.FreshTarget, mc.TargetName = clusters.start, clusters.name()
 			return o.runMatrix(cmd, mc)
 		},
@@ -277,12 +278,17 @@ failed to run.`,
 }
 
 // labClusters starts each cell's own cluster: in this process, or as child processes
-// for the faults that need real signals.
+// for the faults that need real signals. Processes cost a small machine more than
+// in-process nodes (each its own runtime, its own fsyncs): no more than
+// maxProcessClusters of them run at once, the other cells going on meanwhile.
 type labClusters struct {
 	dir, binary string
 	nodes       int
 	logger      *slog.Logger
+	processes   chan struct{} // a slot per process cluster running
 }
+
+const maxProcessClusters = 3
 
 func (c labClusters) name() string {
 	return fmt.Sprintf("a fresh %d-node waybill cluster per cell (in-process on in-memory disks; kill -9 and SIGTERM columns as processes)", c.nodes)
@@ -297,10 +303,17 @@ func (c labClusters) start(f lab.Fault) (lab.Target, error) {
 	if f.QuorumOfOne {
 		o.Voters = 1
 	}
-	if f.Process {
-		return lab.NewProcessCluster(c.binary, o)
+	if !f.Process {
+		return lab.NewInProcessCluster(o)
 	}
-	return lab.NewInProcessCluster(o)
+	c.processes <- struct{}{}
+	t, err := lab.NewProcessCluster(c.binary, o)
+	if err != nil {
+		<-c.processes
+		return nil, err
+	}
+	t.OnClose(func() { <-c.processes })
+	return t, nil
 }
 
 // labTargets starts the brokers of a single-node matrix run when a cell first needs

@@ -42,6 +42,7 @@ var unreachablePeer = map[string]bool{
 	// A pipelined connection to a peer that went away (restarted, cut off, shut down).
 	"failed to pipeline appendEntries":  true,
 	"failed to decode incoming command": true, // a peer's connection reset as it died
+	"failed to flush response":          true, // the asking peer went away meanwhile
 }
 
 func (l *raftLogger) slogLevel(level hclog.Level, msg string) slog.Level {

@@ -64,6 +64,10 @@ type Result struct {
 	Unknown  int `json:"unknown"`  // sends with outcome Unknown
 	Stored   int `json:"stored"`   // distinct values in the final read
 	Consumed int `json:"consumed"` // distinct values polled by the consumers (not the final read)
+	// ReplicaBatches counts the batches of the replicas compared after the run, summed
+	// over replicas: 0 when the target's replicas could not be read (one node, a cluster
+	// the lab does not control).
+	ReplicaBatches int `json:"replica_batches"`
 	// Counts has an entry for every anomaly seen, none for those not seen.
 	Counts map[Anomaly]int `json:"counts"`
 	// Examples has up to five human-readable cases per anomaly seen, such as

@@ -301,6 +301,9 @@ func (c *checker) result() Result {
 			r.Unknown++
 		}
 	}
+	for _, l := range c.h.Replicas {
+		r.ReplicaBatches += len(l.Batches)
+	}
 	for i := range c.infos {
 		if c.infos[i].final {
 			r.Stored++

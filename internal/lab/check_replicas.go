@@ -30,6 +30,7 @@ func (c *checker) checkReplicas() {
 	logs = slices.CompactFunc(logs, func(a, b faults.ReplicaLog) bool {
 		return a.Partition == b.Partition && a.Node == b.Node
 	})
+
 	for i := 0; i < len(logs); {
 		j := i + 1
 		for j < len(logs) && logs[j].Partition == logs[i].Partition {

@@ -23,8 +23,9 @@ type ReplicatedTarget struct {
 	caps   Capabilities
 	logger *slog.Logger
 
-	mu    sync.Mutex
-	peers map[int32]*peer.Client // the lab's own requests to each node
+	mu      sync.Mutex
+	peers   map[int32]*peer.Client // the lab's own requests to each node
+	onClose []func()
 }
 
 // clusterNodes is what a ReplicatedTarget needs of its nodes, in process or as child
@@ -147,8 +148,20 @@ func (t *ReplicatedTarget) Close() {
 		p.Close()
 	}
 	t.peers = map[int32]*peer.Client{}
+	after := t.onClose
+	t.onClose = nil
 	t.mu.Unlock()
 	t.nodes.close()
+	for _, fn := range after {
+		fn()
+	}
+}
+
+// OnClose has fn run once the cluster is closed.
+func (t *ReplicatedTarget) OnClose(fn func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.onClose = append(t.onClose, fn)
 }
 
 // peer is the lab's connection to node id, for metadata it asks of that node alone.

@@ -153,10 +153,10 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	for _, s := range r.skips() {
 		fmt.Fprintf(&b, "- %s\n", s)
 	}
-	b.WriteString("\n| settings | fault | expected | observed | verdict | sent | acked | unknown | stored |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\n| settings | fault | expected | observed | verdict | sent | acked | unknown | stored | replica batches compared |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, c := range r.Cells {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %d | %d | %d |\n", c.Row, c.Fault, c.Expected,
-			c.Result.Observed(), c.Verdict, c.Result.Sent, c.Result.Acked, c.Result.Unknown, c.Result.Stored)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %d | %d | %d | %d |\n", c.Row, c.Fault, c.Expected,
+			c.Result.Observed(), c.Verdict, c.Result.Sent, c.Result.Acked, c.Result.Unknown, c.Result.Stored, c.Result.ReplicaBatches)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
