@@ -283,6 +283,9 @@ func (c *cellRun) execute(ctx context.Context, fault Fault) error {
 		return err
 	}
 	if c.row.Consumer == Transactional {
+		if err := awaitCommitted(ctx, c.target.Bootstrap(), c.topic+"-out", replicasSettle); err != nil {
+			c.note("the cluster had not committed all the output when its final read began: %v", err)
+		}
 		out, err := readAll(ctx, c.bootstrap, c.topic+"-out", true, 10*time.Second)
 		if err != nil {
 			return err
