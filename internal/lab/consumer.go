@@ -246,8 +246,10 @@ func (ci *ConsumerIncarnation) run(ctx context.Context, cl *kgo.Client) {
 			continue
 		}
 		armed, afterCommit := ci.crashPoint()
+		var commitErr error
 		commit := func() bool {
-			ci.committed(recs, cl.CommitRecords(ctx, recs...))
+			commitErr = cl.CommitRecords(ctx, recs...)
+			ci.committed(recs, commitErr)
 			if armed && afterCommit {
 				crash()
 				return false
@@ -262,7 +264,12 @@ func (ci *ConsumerIncarnation) run(ctx context.Context, cl *kgo.Client) {
 			if !commit() {
 				return
 			}
-			ci.process(recs)
+			// At most once: a poll whose commit is not known to have happened is dropped,
+			// since the group may hand its records out again (after a coordinator's
+			// fail-over, say) and processing them now could make that twice.
+			if commitErr == nil {
+				ci.process(recs)
+			}
 			continue
 		}
 		ci.process(recs)
