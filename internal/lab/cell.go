@@ -385,8 +385,8 @@ func (c *cellRun) supervise(ctx context.Context) {
 	}
 }
 
-// drain lets the consumers catch up: until their commits cover every record stored, or 10
-// s. What is stored can still grow after the producers settled (acks=0 records on their
+// drain lets the consumers catch up: until their commits cover every record stored, or
+// drainLimit. What is stored can still grow after the producers settled (acks=0 records on their
 // way, transaction markers the coordinator writes after answering the commit), so the log
 // is read again after each catch-up until it stops changing. What the consumers then
 // missed is the checker's to count.
@@ -396,7 +396,11 @@ func (c *cellRun) supervise(ctx context.Context) {
 // stop the consumers before anything arrived. So with acks=0 the log must also stay
 // unchanged for acksZeroSettle.
 func (c *cellRun) drain(ctx context.Context, readCommitted bool) error {
-	drainCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	limit := drainLimit
+	if c.target.Capabilities().Nodes > 1 {
+		limit = clusterDrainLimit
+	}
+	drainCtx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	settle := time.Duration(0)
 	if c.row.Acks == 0 {
@@ -433,6 +437,15 @@ func (c *cellRun) drain(ctx context.Context, readCommitted bool) error {
 
 // stallLimit bounds the wait for producers that a fault may have left stuck for good.
 const stallLimit = 15 * time.Second
+
+// drainLimit bounds the consumers' catching up after the producers settled; on a cluster
+// whose group coordinator a fault moved (a leader killed or cut off), the consumers
+// first find the new coordinator and rejoin their group, which kgo does within its
+// session timeouts, so they get longer there.
+const (
+	drainLimit        = 10 * time.Second
+	clusterDrainLimit = 30 * time.Second
+)
 
 // acksZeroSettle is how long an acks=0 cell's log must stay unchanged before the values
 // on their way to the broker count as arrived or lost: ample for a hop through the
