@@ -57,6 +57,8 @@ func TestClusterAPI(t *testing.T) {
 	get(t, srv.URL+"/api/cluster", &st, http.StatusOK)
 	if st.Sandbox || st.Bootstrap != addr || len(st.Brokers) != 1 {
 		t.Errorf("cluster at %s (sandbox %v) with %d brokers, want the broker at %s", st.Bootstrap, st.Sandbox, len(st.Brokers), addr)
+	} else if b := st.Brokers[0]; b.Fenced || !b.Controller || b.ID != st.Controller {
+		t.Errorf("broker %+v, controller %d: want the one broker active and controller", b, st.Controller)
 	}
 	if len(st.Topics) != 1 || st.Topics[0].Name != "orders" || len(st.Topics[0].Partitions) != 2 {
 		t.Fatalf("topics %+v, want orders with 2 partitions and no internal topic", st.Topics)
@@ -67,6 +69,9 @@ func TestClusterAPI(t *testing.T) {
 	}
 	if p1.HighWatermark != 1 || p1.LastStable != 0 {
 		t.Errorf("partition 1: high watermark %d, last stable %d; want 1 and 0 (open transaction)", p1.HighWatermark, p1.LastStable)
+	}
+	if p0.UnderReplicated || p0.UnderMinISR || p0.Offline || st.Topics[0].MinISR != 1 {
+		t.Errorf("partition 0 of a single broker %+v, min.insync.replicas %d: want it whole, and 1", p0, st.Topics[0].MinISR)
 	}
 	var sawIdem, sawTxn bool
 	for _, p := range st.Producers {
