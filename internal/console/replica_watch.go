@@ -55,12 +55,10 @@ func (w *replicaWatch) next(v ReplicaView) (bool, []Event) {
 		}
 		if old, ok := w.lastUp[n.ID]; ok && n.Up && n.Replica && old.Replica {
 			if cut, gone := truncation(old, n); len(gone) > 0 || cut < old.LogEnd {
-				e := emit("truncated", n.ID, "node %d truncated its log back to offset %d: %s it held from there %s gone%s",
-					n.ID, cut, plural(len(gone), "record"), map[bool]string{true: "is", false: "are"}[len(gone) == 1],
-					valuesNote(gone))
-				e.Offset, e.Partition, e.Values = cut, 0, gone
-				if v.Leader >= 0 && v.Leader != n.ID {
-					e.Message += fmt.Sprintf(", which the leader, node %d, never had", v.Leader)
+				e := emit("truncated", n.ID, "%s", truncationNote(n.ID, cut, v.Leader, gone))
+				e.Offset, e.Partition = cut, 0
+				for _, r := range gone {
+					e.Values = append(e.Values, r.Value)
 				}
 			}
 		}
@@ -115,10 +113,32 @@ func (w *replicaWatch) nodeChanges(prev ReplicaView, n ReplicaNode, emit func(st
 	}
 }
 
+// truncationNote says what a truncation took, in words.
+func truncationNote(node int32, cut int64, leader int32, gone []ReplicaRecord) string {
+	msg := fmt.Sprintf("node %d truncated its log back to offset %d", node, cut)
+	if leader >= 0 && leader != node {
+		msg += fmt.Sprintf(" to match the leader, node %d", leader)
+	}
+	if len(gone) == 0 {
+		return msg
+	}
+	var values []string
+	var epochs []int32
+	for _, r := range gone {
+		values = append(values, r.Value)
+		if !slices.Contains(epochs, r.Epoch) {
+			epochs = append(epochs, r.Epoch)
+		}
+	}
+	verb := map[bool]string{true: "is", false: "are"}[len(gone) == 1]
+	return fmt.Sprintf("%s: the %s it held from there, written under leader epoch %s, %s gone%s",
+		msg, plural(len(gone), "record"), strings.Trim(fmt.Sprint(epochs), "[]"), verb, valuesNote(values))
+}
+
 // truncation compares what a replica held with what it holds: the first offset it no
-// longer holds as it did (cut past old's end if none), and the values it lost from there.
-// Offsets the newer view no longer shows (its window moved on) are not compared.
-func truncation(old, cur ReplicaNode) (cut int64, gone []string) {
+// longer holds as it did (cut past old's end if none), and the records it lost from
+// there. Offsets the newer view no longer shows (its window moved on) are not compared.
+func truncation(old, cur ReplicaNode) (cut int64, gone []ReplicaRecord) {
 	cut = int64(math.MaxInt64)
 	if cur.LogEnd < old.LogEnd {
 		cut = cur.LogEnd
@@ -141,7 +161,7 @@ func truncation(old, cur ReplicaNode) (cut int64, gone []string) {
 	}
 	for _, r := range old.Records {
 		if r.Offset >= cut && !r.Control {
-			gone = append(gone, r.Value)
+			gone = append(gone, r)
 		}
 	}
 	return min(cut, old.LogEnd), gone
