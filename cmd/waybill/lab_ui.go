@@ -22,17 +22,20 @@ func newLabUICmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ui",
 		Short: "Open the web console with the interactive delivery simulator",
-		Long: `Start a sandbox broker (in this process, on an in-memory disk) and the web console
-on --listen, then print its address. The console has three pages: the Delivery
-Simulator, where you pick the producer's and consumer's settings, send records and
-inject a fault at the moment you choose (a lost ack, a dropped request, a cut
-connection, a broker crash or power loss, a consumer crash) while each record travels
-producer → broker → consumer; the guarantee matrix, which runs a quick matrix on
-demand; and the cluster's live state. Nothing is loaded from the network. Ctrl-C stops
-it; the sandbox and its data go with it.
+		Long: `Start a sandbox cluster (three nodes in this process, on in-memory disks) and the
+web console on --listen, then print its address. The console has three pages: the
+Delivery Simulator, where you pick the producer's and consumer's settings and the
+topic's replication factor and min.insync.replicas, send records and inject a fault at
+the moment you choose (a lost ack, a dropped request, a cut connection, a killed or
+isolated leader, a slow follower, a power loss of every node, a consumer crash) while
+each record travels producer → leader → followers → consumer, with each replica's log,
+the high watermark, the ISR and every election on screen; the guarantee matrix, which
+runs a quick single-node matrix on demand; and the cluster's live state: brokers, the
+controller, each partition's leader, ISR and under-replication. Nothing is loaded from
+the network. Ctrl-C stops it; the sandbox and its data go with it.
 
 'waybill serve' serves the same console on its admin listener, with the cluster page
-showing the real broker.`,
+showing the real cluster.`,
 		Example: `  waybill lab ui
   waybill lab ui --listen 127.0.0.1:8080`,
 		Args: cobra.NoArgs,
@@ -49,7 +52,7 @@ showing the real broker.`,
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:9645", "address of the web console")
-	cmd.Flags().StringVar(&dataDir, "data-dir", "", "where the sandbox brokers keep their metadata (default: a temporary directory, removed after)")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "where the sandbox nodes keep their metadata (default: a temporary directory, removed after)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "warn", "debug, info, warn or error")
 	return cmd
 }

@@ -21,6 +21,7 @@ import (
 //	POST /api/sim/reset         SimSettings → SimState of a fresh run
 //	POST /api/sim/send          SendRequest → SimState
 //	POST /api/sim/fault         FaultRequest → SimState
+//	GET  /api/sim/replicas      ReplicaView of the run's partition 0 on every node
 //	GET  /api/matrix            MatrixProgress with every finished cell
 //	POST /api/matrix/run        MatrixRequest → 202, progress on the event stream
 //	GET  /api/matrix/report.html  the latest report as the lab's self-contained page
@@ -38,6 +39,9 @@ func (c *Console) routes() *http.ServeMux {
 	mux.HandleFunc("GET /api/events", c.hub.serveEvents)
 	mux.HandleFunc("GET /api/sim/state", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, c.sim.state())
+	})
+	mux.HandleFunc("GET /api/sim/replicas", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, c.sim.replicas())
 	})
 	mux.HandleFunc("POST /api/sim/reset", func(w http.ResponseWriter, r *http.Request) {
 		var s SimSettings

@@ -24,47 +24,11 @@ func chromiumPath() string {
 // without idempotence and none with it. A screenshot of each run is saved to
 // $WAYBILL_SCREENSHOT_DIR (default: the test's temporary directory).
 func TestBrowserLostAck(t *testing.T) {
-	exe := chromiumPath()
-	if _, err := os.Stat(exe); err != nil {
-		t.Fatalf("headless chromium not found at %s (%v): run scripts/test, which installs it (apt-get install chromium), or set WAYBILL_CHROMIUM", exe, err)
-	}
-	shots := os.Getenv("WAYBILL_SCREENSHOT_DIR")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	_, srv := startConsole(t, Config{})
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1366, 768),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-
-	b := &browser{t: t, ctx: ctx}
-	b.do("open the simulator",
-		chromedp.EmulateViewport(1366, 768),
-		chromedp.Navigate(srv.URL+"/"),
-		chromedp.WaitVisible(chromedp.ID("send")),
-	)
-	b.until(`document.body.dataset.ready === "1"`, 20*time.Second)
+	b, shots := openSimulator(t, srv.URL, 1366, 768)
 
 	// Without idempotence: the producer retries a batch the broker already stored.
-	b.selectValue("#acks", "all")
-	b.selectValue("#partitions", "1")
-	b.check("#idempotence", false)
-	b.check("#retries", true)
-	b.do("ask for 5 records", chromedp.SetValue(chromedp.ID("count"), "5"))
+	b.chooseRetries("all", 5)
 	b.freshRun()
 	b.arm("#fault-drop-ack")
 	b.do("send", chromedp.Click(chromedp.ID("send")))
@@ -89,6 +53,46 @@ func TestBrowserLostAck(t *testing.T) {
 	}
 	b.screenshot(filepath.Join(shots, "simulator-lost-ack-idempotent.png"))
 	t.Logf("with idempotence: %s", b.tally())
+}
+
+// openSimulator opens the simulator at base in a headless chromium with a window of
+// width × height, once its event stream is connected. Screenshots go to
+// $WAYBILL_SCREENSHOT_DIR, or the test's temporary directory.
+func openSimulator(t *testing.T, base string, width, height int) (b *browser, shots string) {
+	t.Helper()
+	exe := chromiumPath()
+	if _, err := os.Stat(exe); err != nil {
+		t.Fatalf("headless chromium not found at %s (%v): run scripts/test, which installs it (apt-get install chromium), or set WAYBILL_CHROMIUM", exe, err)
+	}
+	shots = os.Getenv("WAYBILL_SCREENSHOT_DIR")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(width, height),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelBrowser)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancel)
+
+	b = &browser{t: t, ctx: ctx}
+	b.do("open the simulator",
+		chromedp.EmulateViewport(int64(width), int64(height)),
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("send")),
+	)
+	b.until(`document.body.dataset.ready === "1"`, 20*time.Second)
+	return b, shots
 }
 
 // browser runs chromedp actions for a test, failing it on the first error.
@@ -127,6 +131,19 @@ func (b *browser) selectValue(sel, value string) {
 	b.t.Helper()
 	b.do("choose "+value+" in "+sel, chromedp.SetValue(chromedp.CSS(sel), value),
 		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).dispatchEvent(new Event("change"))`, sel)))
+}
+
+// chooseRetries sets the controls for a retrying producer without idempotence, with
+// acks, on one partition of three replicas (two in sync required), sending count values.
+func (b *browser) chooseRetries(acks string, count int) {
+	b.t.Helper()
+	b.selectValue("#acks", acks)
+	b.selectValue("#partitions", "1")
+	b.selectValue("#replication-factor", "3")
+	b.selectValue("#min-isr", "2")
+	b.check("#idempotence", false)
+	b.check("#retries", true)
+	b.do(fmt.Sprintf("ask for %d records", count), chromedp.SetValue(chromedp.ID("count"), strconv.Itoa(count)))
 }
 
 // check clicks a checkbox if it is not in the state wanted.

@@ -9,17 +9,21 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/waybill/waybill/internal/clientopt"
 )
 
 // ClusterState is the live state of a cluster as the cluster page shows it, read through
-// Kafka APIs only (Metadata, ListOffsets, DescribeProducers, ListTransactions,
-// DescribeTransactions, ListGroups, DescribeGroups, OffsetFetch).
+// Kafka APIs only (Metadata, DescribeCluster, DescribeConfigs, ListOffsets,
+// DescribeProducers, ListTransactions, DescribeTransactions, ListGroups, DescribeGroups,
+// OffsetFetch), so that it reads any node of any Kafka-compatible cluster.
 type ClusterState struct {
 	Bootstrap    string        `json:"bootstrap"`
-	Sandbox      bool          `json:"sandbox"` // the console's own sandbox broker
+	Sandbox      bool          `json:"sandbox"` // the console's own sandbox cluster
 	Time         time.Time     `json:"time"`
+	ClusterID    string        `json:"cluster_id,omitempty"`
 	Brokers      []ClusterNode `json:"brokers"`
-	Controller   int32         `json:"controller"`
+	Controller   int32         `json:"controller"` // the active controller's node id
 	Topics       []TopicState  `json:"topics"`
 	Producers    []ProducerRow `json:"producers"`
 	Transactions []TxnRow      `json:"transactions"`
@@ -31,11 +35,16 @@ type ClusterNode struct {
 	ID   int32  `json:"id"`
 	Host string `json:"host"`
 	Port int32  `json:"port"`
+	// Fenced: registered, but the controller heard no heartbeat from it in time; it
+	// leads nothing and takes no new replicas.
+	Fenced     bool `json:"fenced"`
+	Controller bool `json:"controller"`
 }
 
 type TopicState struct {
 	Name       string           `json:"name"`
 	Internal   bool             `json:"internal"`
+	MinISR     int              `json:"min_insync_replicas"` // 0: unknown
 	Partitions []PartitionState `json:"partitions"`
 }
 
@@ -48,7 +57,12 @@ type PartitionState struct {
 	LogStart      int64   `json:"log_start"`
 	HighWatermark int64   `json:"high_watermark"`
 	LastStable    int64   `json:"last_stable"` // below the high watermark while a transaction is open
-	Error         string  `json:"error,omitempty"`
+	// Offline: no leader. UnderReplicated: a replica is out of the ISR. UnderMinISR: the
+	// ISR is smaller than min.insync.replicas, so acks=all writes are refused.
+	Offline         bool   `json:"offline"`
+	UnderReplicated bool   `json:"under_replicated"`
+	UnderMinISR     bool   `json:"under_min_isr"`
+	Error           string `json:"error,omitempty"`
 }
 
 // ProducerRow is one producer's state on one partition (DescribeProducers).
@@ -115,7 +129,7 @@ func newClusterView(bootstrap string, sb *sandbox) *clusterView {
 
 // client returns the admin client, connecting (and starting the sandbox when the
 // console has no broker of its own) the first time.
-func (v *clusterView) client() (*kadm.Client, string, error) {
+func (v *clusterView) client() (*kgo.Client, string, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	addr := v.bootstrap
@@ -127,13 +141,17 @@ func (v *clusterView) client() (*kadm.Client, string, error) {
 		addr = t.Bootstrap()
 	}
 	if v.cl == nil {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.RequestRetries(1))
+		// A node that is down may answer nothing, not even its connection's first
+		// request: give up on it quickly and try another, so that the page keeps
+		// showing the others live. The page's reads are all quick to answer.
+		cl, err := kgo.NewClient(kgo.SeedBrokers(clientopt.List(addr)...), kgo.RequestRetries(3),
+			kgo.DialTimeout(time.Second), kgo.RequestTimeoutOverhead(time.Second))
 		if err != nil {
 			return nil, "", err
 		}
 		v.cl = cl
 	}
-	return kadm.NewClient(v.cl), addr, nil
+	return v.cl, addr, nil
 }
 
 func (v *clusterView) close() {
@@ -147,13 +165,17 @@ func (v *clusterView) close() {
 
 // state reads the cluster. Parts that fail are reported in Errors; the rest is shown.
 func (v *clusterView) state(ctx context.Context, internal bool) (*ClusterState, error) {
-	adm, addr, err := v.client()
+	cl, addr, err := v.client()
 	if err != nil {
 		return nil, err
 	}
+	adm := kadm.NewClient(cl)
 	st := &ClusterState{Bootstrap: addr, Sandbox: v.bootstrap == "", Time: time.Now(),
 		Topics: []TopicState{}, Producers: []ProducerRow{}, Transactions: []TxnRow{}, Groups: []GroupState{}}
+	var mu sync.Mutex
 	note := func(what string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
 		st.Errors = append(st.Errors, fmt.Sprintf("%s: %v", what, err))
 	}
 	md, err := adm.Metadata(ctx)
@@ -161,9 +183,6 @@ func (v *clusterView) state(ctx context.Context, internal bool) (*ClusterState, 
 		return nil, fmt.Errorf("reading metadata from %s: %w", addr, err)
 	}
 	st.Controller = md.Controller
-	for _, b := range md.Brokers {
-		st.Brokers = append(st.Brokers, ClusterNode{ID: b.NodeID, Host: b.Host, Port: b.Port})
-	}
 	var names []string
 	for _, t := range md.Topics.Sorted() {
 		if t.IsInternal && !internal {
@@ -171,12 +190,34 @@ func (v *clusterView) state(ctx context.Context, internal bool) (*ClusterState, 
 		}
 		names = append(names, t.Topic)
 	}
-	v.readTopics(ctx, adm, md, names, st, note)
-	v.readProducers(ctx, adm, names, st, note)
-	v.readTransactions(ctx, adm, st, note)
-	v.readGroups(ctx, adm, st, note)
+	// The parts go on at once, each bounded on its own: a node that is down holds the
+	// requests sent to every broker (groups, transactions) until they time out, and the
+	// rest of the page should not wait for them.
+	parts := []func(context.Context){
+		func(ctx context.Context) { readBrokers(ctx, cl, md, st, note) },
+		func(ctx context.Context) {
+			v.readTopics(ctx, adm, md, names, st, note)
+			v.readProducers(ctx, adm, names, st, note)
+		},
+		func(ctx context.Context) { v.readTransactions(ctx, adm, st, note) },
+		func(ctx context.Context) { v.readGroups(ctx, adm, st, note) },
+	}
+	var wg sync.WaitGroup
+	for _, part := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(ctx, partTimeout)
+			defer cancel()
+			part(ctx)
+		}()
+	}
+	wg.Wait()
 	return st, nil
 }
+
+// partTimeout bounds each part of the cluster's state.
+const partTimeout = 2 * time.Second
 
 func (v *clusterView) readTopics(ctx context.Context, adm *kadm.Client, md kadm.Metadata, names []string, st *ClusterState, note func(string, error)) {
 	if len(names) == 0 {
@@ -192,6 +233,7 @@ func (v *clusterView) readTopics(ctx context.Context, adm *kadm.Client, md kadm.
 	starts := offsets("log start offsets", adm.ListStartOffsets)
 	ends := offsets("high watermarks", adm.ListEndOffsets)
 	stable := offsets("last stable offsets", adm.ListCommittedOffsets)
+	minISR := minISRs(ctx, adm, names, note)
 	at := func(l kadm.ListedOffset, ok bool) int64 {
 		if !ok || l.Err != nil {
 			return -1
@@ -200,12 +242,13 @@ func (v *clusterView) readTopics(ctx context.Context, adm *kadm.Client, md kadm.
 	}
 	for _, name := range names {
 		t := md.Topics[name]
-		ts := TopicState{Name: name, Internal: t.IsInternal}
+		ts := TopicState{Name: name, Internal: t.IsInternal, MinISR: minISR[name]}
 		for _, p := range t.Partitions.Sorted() {
 			ps := PartitionState{Partition: p.Partition, Leader: p.Leader, LeaderEpoch: p.LeaderEpoch,
 				Replicas: p.Replicas, ISR: p.ISR,
 				LogStart: at(starts.Lookup(name, p.Partition)), HighWatermark: at(ends.Lookup(name, p.Partition)),
 				LastStable: at(stable.Lookup(name, p.Partition))}
+			ps.replication(ts.MinISR)
 			if p.Err != nil {
 				ps.Error = p.Err.Error()
 			}

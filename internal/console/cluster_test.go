@@ -2,7 +2,9 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -57,6 +59,8 @@ func TestClusterAPI(t *testing.T) {
 	get(t, srv.URL+"/api/cluster", &st, http.StatusOK)
 	if st.Sandbox || st.Bootstrap != addr || len(st.Brokers) != 1 {
 		t.Errorf("cluster at %s (sandbox %v) with %d brokers, want the broker at %s", st.Bootstrap, st.Sandbox, len(st.Brokers), addr)
+	} else if b := st.Brokers[0]; b.Fenced || !b.Controller || b.ID != st.Controller {
+		t.Errorf("broker %+v, controller %d: want the one broker active and controller", b, st.Controller)
 	}
 	if len(st.Topics) != 1 || st.Topics[0].Name != "orders" || len(st.Topics[0].Partitions) != 2 {
 		t.Fatalf("topics %+v, want orders with 2 partitions and no internal topic", st.Topics)
@@ -67,6 +71,9 @@ func TestClusterAPI(t *testing.T) {
 	}
 	if p1.HighWatermark != 1 || p1.LastStable != 0 {
 		t.Errorf("partition 1: high watermark %d, last stable %d; want 1 and 0 (open transaction)", p1.HighWatermark, p1.LastStable)
+	}
+	if p0.UnderReplicated || p0.UnderMinISR || p0.Offline || st.Topics[0].MinISR != 1 {
+		t.Errorf("partition 0 of a single broker %+v, min.insync.replicas %d: want it whole, and 1", p0, st.Topics[0].MinISR)
 	}
 	var sawIdem, sawTxn bool
 	for _, p := range st.Producers {
@@ -105,4 +112,50 @@ func TestClusterAPI(t *testing.T) {
 	if len(withInternal.Topics) <= 1 {
 		t.Errorf("internal=1 shows %d topics, want the internal ones too", len(withInternal.Topics))
 	}
+}
+
+// On the sandbox cluster, the cluster page follows a killed leader live: its broker
+// fenced, a new leader, the partition under-replicated; then whole again once the node
+// is restarted.
+func TestClusterAPIFollowsAKilledLeader(t *testing.T) {
+	_, srv := startConsole(t, Config{})
+	var sim SimState
+	post(t, srv.URL+"/api/sim/reset", SimSettings{Acks: "all", Retries: true, Partitions: 1}, &sim, http.StatusOK)
+	partition := func(st ClusterState) PartitionState {
+		for _, tp := range st.Topics {
+			if tp.Name == sim.Topic && len(tp.Partitions) > 0 {
+				return tp.Partitions[0]
+			}
+		}
+		return PartitionState{Leader: -2}
+	}
+	st := awaitCluster(t, srv.URL, "the run's topic whole", func(st ClusterState) bool {
+		p := partition(st)
+		return len(st.Brokers) == 3 && p.Leader > 0 && len(p.ISR) == 3 && !p.UnderReplicated
+	})
+	if !st.Sandbox || st.Controller < 1 || len(partition(st).Replicas) != 3 {
+		t.Fatalf("the sandbox cluster: %+v", st)
+	}
+	old := partition(st).Leader
+	post(t, srv.URL+"/api/sim/fault", FaultRequest{Fault: "kill-leader"}, nil, http.StatusOK)
+	st = awaitCluster(t, srv.URL, fmt.Sprintf("node %d fenced and a new leader", old), func(st ClusterState) bool {
+		p := partition(st)
+		fenced := slices.ContainsFunc(st.Brokers, func(b ClusterNode) bool { return b.ID == old && b.Fenced })
+		return fenced && p.Leader > 0 && p.Leader != old && p.UnderReplicated && !p.UnderMinISR
+	})
+	t.Logf("after the kill: brokers %+v, partition %+v", st.Brokers, partition(st))
+	post(t, srv.URL+"/api/sim/fault", FaultRequest{Fault: "restart-node"}, nil, http.StatusOK)
+	awaitCluster(t, srv.URL, fmt.Sprintf("node %d back in the ISR", old), func(st ClusterState) bool {
+		p := partition(st)
+		return !slices.ContainsFunc(st.Brokers, func(b ClusterNode) bool { return b.Fenced }) && len(p.ISR) == 3 && !p.UnderReplicated
+	})
+}
+
+// awaitCluster polls the cluster page's JSON until cond accepts it, within 30 s.
+func awaitCluster(t *testing.T, base, what string, cond func(ClusterState) bool) ClusterState {
+	t.Helper()
+	return pollUntil(t, 30*time.Second, what, func() (st ClusterState) {
+		get(t, base+"/api/cluster", &st, http.StatusOK)
+		return st
+	}, cond)
 }

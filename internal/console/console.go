@@ -1,16 +1,18 @@
 // Package console is Waybill's web console, served on the admin listener of `waybill
 // serve` and by `waybill lab ui`. It has three pages:
 //
-//   - the Delivery Simulator (/): pick delivery settings, send values, inject a fault
-//     at a chosen moment and watch each record travel producer → broker → consumer, with
-//     a live tally of what was lost, duplicated or reordered;
+//   - the Delivery Simulator (/): pick delivery and replication settings, send values,
+//     inject a fault at a chosen moment (a lost ack, a killed or isolated leader, a slow
+//     follower…) and watch each record travel producer → leader → followers → consumer,
+//     with a live tally of what was lost, duplicated or reordered;
 //   - the guarantee matrix (/matrix): run the lab's quick matrix and read its report;
-//   - the cluster (/cluster): the live state of the broker the console belongs to.
+//   - the cluster (/cluster): the live state of the cluster the console belongs to.
 //
-// The simulator and the matrix never touch user data: they run against a sandbox, an
-// in-process Waybill broker on an in-memory disk (lab.NodeTarget) started when first
-// needed and closed with the console. The cluster page reads the real broker through
-// Kafka APIs only.
+// The simulator and the matrix never touch user data. The simulator runs against a
+// sandbox, a 3-node in-process Waybill cluster on in-memory disks
+// (lab.NewInProcessCluster) started when first needed and closed with the console; the
+// matrix against a single in-process broker of its own. The cluster page reads the real
+// cluster through Kafka APIs only.
 //
 // Everything the browser loads is embedded (assets/): plain HTML, CSS and JavaScript,
 // no build step and no external resource, so the console works offline. Live updates
@@ -29,8 +31,8 @@ import (
 
 // Config configures a console.
 type Config struct {
-	// Bootstrap is the Kafka address (host:port) of the broker the cluster page shows.
-	// Empty: the sandbox's.
+	// Bootstrap is the Kafka address (host:port, or several comma-separated) of the
+	// cluster the cluster page shows. Empty: the sandbox's.
 	Bootstrap string
 	// SandboxDir holds the sandbox brokers' metadata; empty: a temporary directory,
 	// removed by Close.
@@ -87,8 +89,8 @@ func New(cfg Config) (*Console, error) {
 // ServeHTTP serves the pages, their assets and the API.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.mux.ServeHTTP(w, r) }
 
-// StartSandbox starts the sandbox broker now rather than when first needed, and returns
-// its Kafka address.
+// StartSandbox starts the sandbox cluster now rather than when first needed, and returns
+// its nodes' Kafka addresses, comma-separated.
 func (c *Console) StartSandbox() (string, error) {
 	t, err := c.sandbox.get()
 	if err != nil {
@@ -98,7 +100,7 @@ func (c *Console) StartSandbox() (string, error) {
 }
 
 // Close ends the event streams, stops the simulator and any matrix run, and closes the
-// sandbox brokers.
+// sandbox cluster.
 func (c *Console) Close() {
 	c.closeOnce.Do(func() {
 		c.cancel()

@@ -21,8 +21,16 @@ import "time"
 //	poll        the consumer received it from Partition/Offset
 //	commit      the consumer committed Partition up to Offset (no value)
 //	processed   the consumer's application processed it
-//	fault       a fault was armed, struck or ended (Fault, State, Message; no value)
+//	fault       a fault was armed, struck or ended (Fault, State, Message, Node; no value)
 //	tally       the checker's latest count (Tally; no value)
+//	replicas    partition 0 on every node (Replicas), whenever it changed; not replayed:
+//	            a page that connects reads GET /api/sim/replicas
+//	cluster     the first view of the run's partition: leader, replicas, ISR (Message)
+//	election    partition 0 has a new leader (Node, -1 if none) or leader epoch
+//	isr         partition 0's in-sync replicas changed (Message)
+//	controller  another node is the active controller (Node)
+//	node        a node went down or came back, was fenced or unfenced (Node)
+//	truncated   a replica no longer holds what it held from Offset on (Node, Values)
 //	notice      something worth telling the user (Message), such as a new incarnation
 //	error       something failed (Message)
 //
@@ -37,16 +45,20 @@ type Event struct {
 	Offset    int64  `json:"offset"`
 	Attempt   int    `json:"attempt,omitempty"`
 	Producer  int    `json:"producer,omitempty"`
+	Node      int32  `json:"node,omitempty"` // a sandbox node, for cluster events and requests
 	Consumer  int    `json:"consumer,omitempty"`
 	Outcome   string `json:"outcome,omitempty"`
 	Error     string `json:"error,omitempty"`
 	Fault     string `json:"fault,omitempty"`
 	State     string `json:"state,omitempty"` // of a fault: armed, struck, done, disarmed
 	Message   string `json:"message,omitempty"`
+	// Values are the values a truncation took away.
+	Values []string `json:"values,omitempty"`
 
 	Settings *SimSettings    `json:"settings,omitempty"`
 	Topic    string          `json:"topic,omitempty"`
 	Tally    *Tally          `json:"tally,omitempty"`
+	Replicas *ReplicaView    `json:"replicas,omitempty"`
 	Matrix   *MatrixProgress `json:"matrix,omitempty"`
 }
 

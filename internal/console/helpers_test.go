@@ -157,3 +157,20 @@ func count(es []Event, typ string) int {
 	}
 	return n
 }
+
+// pollUntil reads a state every 50 ms until cond accepts it, failing the test after
+// timeout with the state last read.
+func pollUntil[T any](t *testing.T, timeout time.Duration, what string, read func() T, cond func(T) bool) T {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		v := read()
+		if cond(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v; last: %+v", what, timeout, v)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

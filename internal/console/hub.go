@@ -29,9 +29,15 @@ type subscriber struct {
 
 func newHub() *hub { return &hub{subs: map[*subscriber]struct{}{}} }
 
-// publish numbers e and sends it to every subscriber. A subscriber too far behind is
-// dropped rather than allowed to hold the others up.
-func (h *hub) publish(e Event) {
+// publish numbers e, keeps it for replay and sends it to every subscriber. A subscriber
+// too far behind is dropped rather than allowed to hold the others up.
+func (h *hub) publish(e Event) { h.send(e, true) }
+
+// publishLive sends e to the open streams without keeping it: a snapshot that the next
+// one replaces, which a page that (re)connects reads from the API instead.
+func (h *hub) publishLive(e Event) { h.send(e, false) }
+
+func (h *hub) send(e Event, keep bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -42,10 +48,12 @@ func (h *hub) publish(e Event) {
 	if e.Type == "reset" {
 		h.lastReset = e.ID
 	}
-	if len(h.ring) == ringSize { // forget the older half at once: amortised O(1)
-		h.ring = append(make([]Event, 0, ringSize), h.ring[ringSize/2:]...)
+	if keep {
+		if len(h.ring) == ringSize { // forget the older half at once: amortised O(1)
+			h.ring = append(make([]Event, 0, ringSize), h.ring[ringSize/2:]...)
+		}
+		h.ring = append(h.ring, e)
 	}
-	h.ring = append(h.ring, e)
 	for s := range h.subs {
 		select {
 		case s.ch <- e:

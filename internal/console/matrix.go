@@ -15,8 +15,10 @@ import (
 	"github.com/waybill/waybill/internal/lab"
 )
 
-// MatrixRequest is the body of POST /api/matrix/run. Empty lists mean every row or
-// fault; the page's "Run quick matrix" sends none.
+// MatrixRequest is the body of POST /api/matrix/run. Empty lists mean every row, or every
+// single-node fault; the page's "Run quick matrix" sends none. The matrix runs on one
+// sandbox broker: a replicated fault asked for by name is listed as skipped, with the
+// lab's reason (`waybill lab run` runs those on a fresh cluster per cell).
 type MatrixRequest struct {
 	Settings []string `json:"settings,omitempty"` // lab.Settings IDs
 	Faults   []string `json:"faults,omitempty"`   // lab.Fault IDs
@@ -60,7 +62,7 @@ type MatrixRow struct {
 	Consumer  string `json:"consumer"`
 }
 
-// MatrixFault is a column of the matrix: one of lab.Faults.
+// MatrixFault is a column of the matrix: one of lab.SingleNodeFaults by default.
 type MatrixFault struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
@@ -129,12 +131,12 @@ func (m *matrixRunner) start(req MatrixRequest) error {
 	if req.Seed == 0 {
 		req.Seed = rand.Int64N(1_000_000)
 	}
+	if mc.Faults == nil {
+		mc.Faults = lab.SingleNodeFaults()
+	}
 	rows, faults := mc.Rows, mc.Faults
 	if rows == nil {
 		rows = lab.Rows
-	}
-	if faults == nil {
-		faults = lab.Faults
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -226,7 +228,7 @@ func (m *matrixRunner) status() MatrixProgress {
 	p := m.progress
 	p.Cells = append([]MatrixCell{}, m.cells...)
 	if p.Rows == nil {
-		p.Rows, p.Faults = matrixAxes(lab.Rows, lab.Faults)
+		p.Rows, p.Faults = matrixAxes(lab.Rows, lab.SingleNodeFaults())
 	}
 	return p
 }

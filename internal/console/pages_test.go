@@ -21,6 +21,7 @@ func TestPagesAreSelfContained(t *testing.T) {
 	for path, want := range map[string]string{
 		"/": "Delivery simulator", "/matrix": "Guarantee matrix", "/cluster": "Cluster",
 		"/assets/style.css": "--accent", "/assets/sim.js": "tally", "/assets/common.js": "EventSource",
+		"/assets/replicas.js": "high watermark", "/assets/cluster.js": "under-replicated",
 	} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/waybill/waybill/internal/clientopt"
 	"github.com/waybill/waybill/internal/faults"
 	"github.com/waybill/waybill/internal/lab"
 )
@@ -18,17 +20,21 @@ import (
 // followEvery is how often a run turns what its history recorded into events.
 const followEvery = 100 * time.Millisecond
 
-// session is one simulator run: a fresh topic, a producing application on a proxy of its
-// own (so that faults and the wire watcher see its traffic alone) and a consuming
-// application on the sandbox's main proxy, both recording into one history.
+// session is one simulator run: a fresh topic on the sandbox cluster, a producing
+// application on proxies of its own (so that faults and the wire watcher see its traffic
+// alone) and a consuming application reaching the nodes directly, both recording into
+// one history; and a watch on the topic's replicas.
 type session struct {
 	id       int
 	settings SimSettings
 	topic    string
-	target   *lab.NodeTarget
+	sandbox  *sandbox
+	target   *lab.ReplicatedTarget
+	hub      *hub
 	publish  func(Event)
 	log      *slog.Logger
 
+	parent      context.Context // the console's: done once it closes
 	ctx         context.Context
 	cancel      context.CancelFunc
 	net         lab.ClientNetwork
@@ -40,6 +46,9 @@ type session struct {
 	wg          sync.WaitGroup
 	// historyVersion counts the follow ticks that found the history grown.
 	historyVersion atomic.Int64
+	// replicasVersion counts the changes of the replicas' view: a truncation changes
+	// what the tally should say without anything new in the history.
+	replicasVersion atomic.Int64
 
 	mu       sync.Mutex
 	prodIn   *lab.Incarnation
@@ -51,9 +60,10 @@ type session struct {
 }
 
 // newSession creates the run's topics and starts its applications.
-func newSession(ctx context.Context, id int, settings SimSettings, target *lab.NodeTarget, publish func(Event), log *slog.Logger) (*session, error) {
-	s := &session{id: id, settings: settings, target: target, publish: publish, log: log,
+func newSession(ctx context.Context, id int, settings SimSettings, sb *sandbox, target *lab.ReplicatedTarget, h *hub, log *slog.Logger) (*session, error) {
+	s := &session{id: id, settings: settings, sandbox: sb, target: target, hub: h, publish: h.publish, log: log,
 		topic: fmt.Sprintf("sim-%d-%d", time.Now().Unix()%100000, id), armed: map[string]faults.Rule{}}
+	s.parent = ctx
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	ok := false
 	defer func() {
@@ -66,20 +76,25 @@ func newSession(ctx context.Context, id int, settings SimSettings, target *lab.N
 	if row.Consumer == lab.Transactional {
 		topics = append(topics, s.topic+"-out")
 	}
-	if err := createTopics(s.ctx, target.Bootstrap(), settings.Partitions, topics...); err != nil {
+	if err := createTopics(s.ctx, target.Bootstrap(), settings, topics...); err != nil {
 		return nil, err
+	}
+	for _, t := range topics {
+		if err := awaitReplicas(s.ctx, target.Cluster(), t, 10*time.Second); err != nil {
+			return nil, err
+		}
 	}
 	net, err := target.ClientNetwork()
 	if err != nil {
 		return nil, fmt.Errorf("starting the producer's proxy: %w", err)
 	}
 	s.net = net
-	s.wire = newWire(s.topic, id, publish, s.struck)
+	s.wire = newWire(s.topic, id, s.publish, s.struck)
 	s.stopObserve = net.Observe(s.wire.observe)
 	s.rec = lab.NewRecorder(s.topic, settings.Partitions)
 	s.producer = lab.NewLiveProducer(lab.ProducerConfig{Topic: s.topic, Settings: row,
 		Prefix: fmt.Sprintf("s%d-", id), TransactionalID: s.topic + "-producer",
-		TxnSize: 10, Recorder: s.rec, Logger: log})
+		TxnSize: 10, Recorder: s.rec, Logger: log, DeliveryTimeout: deliveryTimeout})
 	s.consumer = lab.NewConsumer(lab.ConsumerConfig{Topic: s.topic, Group: s.topic + "-group",
 		Strategy: row.Consumer, OutputTopic: s.topic + "-out", TransactionalID: s.topic + "-transform",
 		Recorder: s.rec, Logger: log})
@@ -89,22 +104,28 @@ func newSession(ctx context.Context, id int, settings SimSettings, target *lab.N
 	if err := s.startConsumer(); err != nil {
 		return nil, err
 	}
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.follow()
 	go s.countLoop()
+	go s.watchReplicas()
 	ok = true
 	return s, nil
 }
 
-func createTopics(ctx context.Context, bootstrap string, partitions int32, topics ...string) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap))
+// deliveryTimeout bounds each value's delivery: a fail-over on the sandbox takes about
+// two seconds, which the values sent meanwhile should outlive.
+const deliveryTimeout = 10 * time.Second
+
+func createTopics(ctx context.Context, bootstrap string, settings SimSettings, topics ...string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(clientopt.List(bootstrap)...))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	resp, err := kadm.NewClient(cl).CreateTopics(ctx, partitions, -1, nil, topics...)
+	configs := map[string]*string{"min.insync.replicas": kadm.StringPtr(strconv.Itoa(settings.MinISR))}
+	resp, err := kadm.NewClient(cl).CreateTopics(ctx, settings.Partitions, settings.ReplicationFactor, configs, topics...)
 	if err == nil {
 		err = resp.Error()
 	}
@@ -321,13 +342,15 @@ func (s *session) close() {
 	if s.net != nil {
 		s.net.Close()
 	}
-	s.deleteTopics()
+	if s.parent.Err() == nil { // a closing console takes the sandbox and its topics away
+		s.deleteTopics()
+	}
 }
 
 // deleteTopics removes the run's topics from the sandbox, best effort: a sandbox that
 // runs for days should not pile them up.
 func (s *session) deleteTopics() {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.target.Bootstrap()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(clientopt.List(s.target.Bootstrap())...))
 	if err != nil {
 		return
 	}

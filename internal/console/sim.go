@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -69,16 +70,22 @@ func (s *simulator) current(want *SimSettings, fresh bool) (*session, error) {
 	if want == nil && s.sess != nil {
 		settings = s.sess.settings
 	}
-	if s.sess != nil {
-		s.sess.close()
-		s.sess = nil
-	}
 	target, err := s.sandbox.get()
 	if err != nil {
 		return nil, err
 	}
+	// A fresh run starts on a whole cluster, whatever the last one left down or cut off;
+	// the last run's clients then end against nodes that answer.
+	restored, err := s.sandbox.restore(s.ctx)
+	if s.sess != nil {
+		s.sess.close()
+		s.sess = nil
+	}
+	if err != nil {
+		return nil, err
+	}
 	s.nextID++
-	sess, err := newSession(s.ctx, s.nextID, settings, target, s.hub.publish, s.log)
+	sess, err := newSession(s.ctx, s.nextID, settings, s.sandbox, target, s.hub, s.log)
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +94,9 @@ func (s *simulator) current(want *SimSettings, fresh bool) (*session, error) {
 	e.Settings, e.Topic = &settings, sess.topic
 	e.Message = "fresh run on topic " + sess.topic + ": " + settings.String()
 	s.hub.publish(e)
+	if len(restored) > 0 {
+		sess.notice("for the fresh run: " + strings.Join(restored, ", "))
+	}
 	return sess, nil
 }
 
@@ -99,6 +109,21 @@ func (s *simulator) state() SimState {
 		return SimState{Settings: defaultSettings, Armed: []string{}}
 	}
 	return sess.state()
+}
+
+// replicas is the current run's view of its partition on every node; before the first
+// run, the nodes alone (none if the sandbox has not started).
+func (s *simulator) replicas() ReplicaView {
+	s.mu.Lock()
+	sess := s.sess
+	s.mu.Unlock()
+	if sess != nil {
+		return sess.readReplicas()
+	}
+	if t := s.sandbox.running(); t != nil {
+		return buildView(t.Cluster(), s.sandbox.nodeFlags(), 0, "")
+	}
+	return emptyView(0, "")
 }
 
 // send sends values as req says.
@@ -126,6 +151,9 @@ func (s *simulator) close() {
 	s.mu.Unlock()
 	s.bg.Wait()
 	if sess != nil {
+		// A node a fault left down holds the run's clients until they time out; back up,
+		// it answers them and they end at once.
+		s.sandbox.wake()
 		sess.close()
 	}
 }

@@ -2,7 +2,6 @@ package console
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -15,29 +14,55 @@ type FaultRequest struct {
 	//   drop-ack       drop the broker's answer to the producer's next Produce request
 	//   drop-request   drop the producer's next Produce request before the broker sees it
 	//   cut            cut the producer's connections now
-	//   crash-broker   kill the sandbox broker as kill -9 would, and restart it
-	//   power-loss     cut the sandbox broker's power: only what it fsynced survives
+	//   kill-leader    kill partition 0's leader, no controlled shutdown; it stays down
+	//                  until restart-node
+	//   isolate-leader cut partition 0's leader off from the other nodes and the
+	//                  controller; clients still reach it
+	//   slow-follower  hold back a follower's replication fetches until heal (Node, or
+	//                  the first follower in sync)
+	//   heal           end isolate-leader and slow-follower (Node, or every node)
+	//   restart-node   restart a killed node on what it had written (Node, or every
+	//                  node down)
+	//   power-loss     cut every node's power: each restarts on what it fsynced
 	//   crash-consumer crash the consumer at its next poll, before it commits
 	//   crash-consumer-after-commit  the same, right after it commits
 	//   disarm         forget the armed faults that have not struck
 	Fault string `json:"fault"`
+	// Node picks the node of slow-follower, heal and restart-node; the others choose
+	// their own and refuse one.
+	Node int32 `json:"node,omitempty"`
 	// Settings, if set and different from the current run's, start a fresh run first, so
 	// that a fault armed after changing the settings waits in the run the next send uses.
 	Settings *SimSettings `json:"settings,omitempty"`
 }
 
-// knownFaults are the faults FaultRequest accepts.
+// knownFaults are the faults FaultRequest accepts; true for those that take a Node.
 var knownFaults = map[string]bool{
-	"drop-ack": true, "drop-request": true, "cut": true, "crash-broker": true, "power-loss": true,
-	"crash-consumer": true, "crash-consumer-after-commit": true, "disarm": true,
+	"drop-ack": false, "drop-request": false, "cut": false, "kill-leader": false, "isolate-leader": false,
+	"slow-follower": true, "heal": true, "restart-node": true, "power-loss": false,
+	"crash-consumer": false, "crash-consumer-after-commit": false, "disarm": false,
+}
+
+// checkFault refuses what no run could apply.
+func checkFault(req FaultRequest) error {
+	takesNode, ok := knownFaults[req.Fault]
+	switch {
+	case !ok:
+		return fmt.Errorf("unknown fault %q", req.Fault)
+	case req.Node != 0 && !takesNode:
+		return fmt.Errorf("fault %q picks its own node: leave node out", req.Fault)
+	case req.Node < 0 || req.Node > sandboxNodes:
+		return fmt.Errorf("node must be between 1 and %d, not %d", sandboxNodes, req.Node)
+	}
+	return nil
 }
 
 // fault injects or arms req.Fault in the current run.
 func (s *simulator) fault(req FaultRequest) (SimState, error) {
-	f := req.Fault
-	if !knownFaults[f] {
-		return SimState{}, badRequest{fmt.Errorf("unknown fault %q", f)}
+	if err := checkFault(req); err != nil {
+		return SimState{}, badRequest{err}
 	}
+	f := req.Fault
 	sess, err := s.current(req.Settings, false)
 	if err != nil {
 		return SimState{}, err
@@ -55,35 +80,16 @@ func (s *simulator) fault(req FaultRequest) (SimState, error) {
 	case "cut":
 		sess.net.CutAll()
 		sess.faultEvent(f, "struck", "the producer's connections were cut; it reconnects and retries what was in flight")
-	case "crash-broker", "power-loss":
-		s.bg.Add(1)
-		go func() {
-			defer s.bg.Done()
-			s.restartBroker(sess, f)
-		}()
 	case "crash-consumer", "crash-consumer-after-commit":
 		if err := sess.armConsumerCrash(f == "crash-consumer-after-commit"); err != nil {
 			return SimState{}, err
 		}
+	default:
+		if err := s.clusterFault(sess, f, req.Node); err != nil {
+			return SimState{}, err
+		}
 	}
 	return sess.state(), nil
-}
-
-// restartBroker crashes the sandbox broker (or cuts its power) and waits for its restart.
-func (s *simulator) restartBroker(sess *session, f string) {
-	what := "killed (kill -9): everything it wrote survives in the page cache"
-	restart := sess.target.Crash
-	if f == "power-loss" {
-		what = "lost power: only what it fsynced survives"
-		restart = sess.target.PowerLoss
-	}
-	sess.faultEvent(f, "struck", "the broker "+what+"; restarting")
-	start := time.Now()
-	if err := restart(s.ctx); err != nil {
-		sess.faultEvent(f, "done", "the broker failed to restart: "+err.Error())
-		return
-	}
-	sess.faultEvent(f, "done", fmt.Sprintf("the broker is back after %s", time.Since(start).Round(time.Millisecond)))
 }
 
 // arm installs a network fault on the producer's proxy, with those already armed.
@@ -180,8 +186,11 @@ func (s *session) armConsumerCrash(afterCommit bool) error {
 	return nil
 }
 
-func (s *session) faultEvent(name, state, msg string) {
+func (s *session) faultEvent(name, state, msg string) { s.nodeFaultEvent(name, state, 0, msg) }
+
+// nodeFaultEvent is a fault event about node (0: none).
+func (s *session) nodeFaultEvent(name, state string, node int32, msg string) {
 	e := newEvent("fault", s.id)
-	e.Fault, e.State, e.Message = name, state, msg
+	e.Fault, e.State, e.Node, e.Message = name, state, node, msg
 	s.publish(e)
 }

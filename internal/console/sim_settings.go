@@ -8,7 +8,7 @@ import (
 )
 
 // SimSettings are the simulator's controls: the producer's delivery settings, the
-// consumer's strategy and the topic's partitions.
+// consumer's strategy, and the topic's partitions and replication on the sandbox cluster.
 type SimSettings struct {
 	Acks          string `json:"acks"` // "0", "1" or "all"
 	Retries       bool   `json:"retries"`
@@ -18,11 +18,17 @@ type SimSettings struct {
 	// commit-after-process (at-least-once) or transactional (exactly-once).
 	Consumer   string `json:"consumer"`
 	Partitions int32  `json:"partitions"` // 1 to 6
+	// ReplicationFactor is the topic's replicas, 1 to the sandbox's nodes; default all.
+	ReplicationFactor int16 `json:"replication_factor"`
+	// MinISR is the topic's min.insync.replicas, 1 to ReplicationFactor; default 2 (1
+	// with a single replica).
+	MinISR int `json:"min_insync_replicas"`
 }
 
 // defaultSettings are those of a first visit: the at-least-once producer most
 // applications run, so that the lost-ack demonstration needs one click.
-var defaultSettings = SimSettings{Acks: "all", Retries: true, Consumer: lab.CommitAfterProcess.String(), Partitions: 1}
+var defaultSettings = SimSettings{Acks: "all", Retries: true, Consumer: lab.CommitAfterProcess.String(), Partitions: 1,
+	ReplicationFactor: sandboxNodes, MinISR: 2}
 
 // normalize applies what the settings imply, as Kafka clients do: transactions need
 // idempotence, which needs acks=all and retries. It rejects what cannot be run.
@@ -51,6 +57,19 @@ func (s SimSettings) normalize() (SimSettings, error) {
 	}
 	if s.Partitions < 1 || s.Partitions > 6 {
 		return s, fmt.Errorf("partitions must be between 1 and 6, not %d", s.Partitions)
+	}
+	if s.ReplicationFactor == 0 {
+		s.ReplicationFactor = sandboxNodes
+	}
+	if s.ReplicationFactor < 1 || s.ReplicationFactor > sandboxNodes {
+		return s, fmt.Errorf("the replication factor must be between 1 and %d (the sandbox's nodes), not %d", sandboxNodes, s.ReplicationFactor)
+	}
+	if s.MinISR == 0 {
+		s.MinISR = min(2, int(s.ReplicationFactor))
+	}
+	if s.MinISR < 1 || s.MinISR > int(s.ReplicationFactor) {
+		// Kafka would create such a topic, and refuse every acks=all write to it.
+		return s, fmt.Errorf("min.insync.replicas must be between 1 and the replication factor (%d), not %d", s.ReplicationFactor, s.MinISR)
 	}
 	return s, nil
 }
@@ -85,6 +104,7 @@ func (s SimSettings) String() string {
 	default:
 		parts = append(parts, "no retries")
 	}
-	parts = append(parts, "consumer "+s.Consumer, fmt.Sprintf("%d partition(s)", s.Partitions))
+	parts = append(parts, "consumer "+s.Consumer, fmt.Sprintf("%d partition(s)", s.Partitions),
+		fmt.Sprintf("replication factor %d", s.ReplicationFactor), fmt.Sprintf("min.insync.replicas %d", s.MinISR))
 	return strings.Join(parts, ", ")
 }

@@ -7,7 +7,9 @@ import (
 )
 
 // A lost ack, seen through the event stream: without idempotence the producer's retry
-// stores the values again; with it, the broker recognises the retry.
+// stores the values again; with it, the broker recognises the retry. On one partition
+// every value travels in the request whose answer is dropped; on three, led by three
+// nodes, only those of one request do.
 func TestSimulatorLostAckOverEvents(t *testing.T) {
 	_, srv := startConsole(t, Config{})
 	s := openStream(t, srv.URL)
@@ -29,14 +31,15 @@ func TestSimulatorLostAckOverEvents(t *testing.T) {
 			tally = *e.Tally
 			return tally.Sent == values && tally.Acked == values && tally.Consumed == values
 		})
-		if n := count(events, "ack-lost"); n != values {
-			t.Errorf("%d ack-lost events, want one per value (%d)", n, values)
+		hit := count(events, "ack-lost")
+		if hit < 1 || hit > values || (settings.Partitions == 1 && hit != values) {
+			t.Errorf("%d ack-lost events, want one per value of the request hit (all %d on one partition)", hit, values)
 		}
-		if n := count(events, "retry"); n < values {
-			t.Errorf("%d retry events, want at least %d", n, values)
+		if n := count(events, "retry"); n < hit {
+			t.Errorf("%d retry events, want at least %d", n, hit)
 		}
-		if tally.AcksLost != 1 || tally.Retries != values {
-			t.Errorf("tally says %d acks lost and %d values retried, want 1 and %d", tally.AcksLost, tally.Retries, values)
+		if tally.AcksLost != 1 || tally.Retries != hit {
+			t.Errorf("tally says %d acks lost and %d values retried, want 1 and %d", tally.AcksLost, tally.Retries, hit)
 		}
 		return events, tally
 	}
@@ -50,8 +53,8 @@ func TestSimulatorLostAckOverEvents(t *testing.T) {
 	if tally.Duplicated != 0 || tally.Stored != 6 {
 		t.Errorf("with idempotence: %d duplicated, %d stored; want 0 and 6", tally.Duplicated, tally.Stored)
 	}
-	if n := count(events, "deduped"); n != 6 {
-		t.Errorf("%d deduped events, want 6", n)
+	if n, hit := count(events, "deduped"), count(events, "ack-lost"); n != hit {
+		t.Errorf("%d deduped events, want one per value whose ack was lost (%d)", n, hit)
 	}
 }
 
@@ -62,10 +65,15 @@ func TestSimSettingsNormalize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.Idempotent || s.Acks != "all" || !s.Retries || s.Partitions != 1 {
+	if !s.Idempotent || s.Acks != "all" || !s.Retries || s.Partitions != 1 || s.ReplicationFactor != 3 || s.MinISR != 2 {
 		t.Errorf("normalised to %+v", s)
 	}
-	for _, bad := range []SimSettings{{Acks: "2"}, {Acks: "1", Consumer: "sometimes"}, {Acks: "1", Partitions: 9}} {
+	if s, err := (SimSettings{Acks: "1", ReplicationFactor: 1}).normalize(); err != nil || s.MinISR != 1 {
+		t.Errorf("a single replica normalised to %+v, %v; want min.insync.replicas 1", s, err)
+	}
+	for _, bad := range []SimSettings{{Acks: "2"}, {Acks: "1", Consumer: "sometimes"}, {Acks: "1", Partitions: 9},
+		{Acks: "1", ReplicationFactor: 4}, {Acks: "1", ReplicationFactor: -1}, {Acks: "1", ReplicationFactor: 2, MinISR: 3},
+		{Acks: "1", MinISR: -2}} {
 		if _, err := bad.normalize(); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
@@ -85,5 +93,10 @@ func TestSimulatorRefusesBadRequests(t *testing.T) {
 	}
 	post(t, srv.URL+"/api/sim/send", SendRequest{Count: 0}, nil, http.StatusBadRequest)
 	post(t, srv.URL+"/api/sim/fault", FaultRequest{Fault: "meteor"}, nil, http.StatusBadRequest)
+	post(t, srv.URL+"/api/sim/fault", FaultRequest{Fault: "crash-broker"}, nil, http.StatusBadRequest) // a single broker's, gone
+	post(t, srv.URL+"/api/sim/fault", FaultRequest{Fault: "kill-leader", Node: 2}, nil, http.StatusBadRequest)
+	post(t, srv.URL+"/api/sim/fault", FaultRequest{Fault: "restart-node", Node: 4}, nil, http.StatusBadRequest)
+	post(t, srv.URL+"/api/sim/reset", SimSettings{Acks: "all", ReplicationFactor: 2, MinISR: 3}, nil, http.StatusBadRequest)
+	post(t, srv.URL+"/api/sim/send", SendRequest{Count: 1, Settings: &SimSettings{Acks: "1", ReplicationFactor: 5}}, nil, http.StatusBadRequest)
 	post(t, srv.URL+"/api/sim/reset", map[string]any{"acks": "all", "colour": "blue"}, nil, http.StatusBadRequest)
 }

@@ -2,8 +2,10 @@ package console
 
 import (
 	"context"
+	"slices"
 	"time"
 
+	"github.com/waybill/waybill/internal/faults"
 	"github.com/waybill/waybill/internal/lab"
 )
 
@@ -18,8 +20,17 @@ type Tally struct {
 	Consumed int `json:"consumed"` // distinct values the consumer polled
 	// Processed counts distinct values the consuming application processed (for the
 	// transactional strategy: in its committed output).
-	Processed   int `json:"processed"`
-	Lost        int `json:"lost"`
+	Processed int `json:"processed"`
+	// Lost counts acked values missing from the topic: acked but lost.
+	Lost int `json:"lost"`
+	// AckedTruncated counts acked offsets the log no longer holds as acked: a deposed
+	// leader's truncated tail.
+	AckedTruncated int `json:"acked_truncated"`
+	// ReadTruncated counts values a consumer read that the log took back.
+	ReadTruncated int `json:"read_truncated"`
+	// Diverged counts offset ranges where two replicas hold different batches, once the
+	// run is quiet.
+	Diverged    int `json:"replica_divergence"`
 	Duplicated  int `json:"duplicated"` // extra copies in the topic
 	Reordered   int `json:"reordered"`
 	Reprocessed int `json:"reprocessed"`
@@ -29,7 +40,10 @@ type Tally struct {
 	Retries     int `json:"retries"`   // values that travelled in more than one request
 	AcksLost    int `json:"acks_lost"` // broker answers the fault layer dropped
 	// Settled says every value sent has an outcome.
-	Settled  bool     `json:"settled"`
+	Settled bool `json:"settled"`
+	// Quiet says the run had been settled for a while when counted: the final verdict,
+	// until something happens again.
+	Quiet    bool     `json:"quiet"`
 	Examples []string `json:"examples,omitempty"`
 }
 
@@ -49,15 +63,20 @@ type tallier struct {
 	lastChange time.Time
 	lastCount  time.Time
 	countedQ   bool // counted since the run became quiet
-	seen       [3]int64
+	seen       [4]int64
 }
 
 func newTallier(s *session) *tallier { return &tallier{s: s, dirty: true} }
 
+// changes is what the tallier watches for change: the history, the replicas, the wire.
+func (t *tallier) changes() [4]int64 {
+	retried, lostAcks := t.s.wire.counts()
+	return [4]int64{t.s.historyVersion.Load(), t.s.replicasVersion.Load(), int64(retried), int64(lostAcks)}
+}
+
 func (t *tallier) maybeCount() {
 	now := time.Now()
-	retried, lostAcks := t.s.wire.counts()
-	seen := [3]int64{t.s.historyVersion.Load(), int64(retried), int64(lostAcks)}
+	seen := t.changes()
 	if seen != t.seen {
 		t.dirty, t.lastChange, t.countedQ, t.seen = true, now, false, seen
 	}
@@ -75,6 +94,11 @@ func (t *tallier) maybeCount() {
 			t.s.log.Debug("console: counting the simulator's run", "err", err)
 		}
 		return // try again at the next tick
+	}
+	if quiet && t.changes() != seen {
+		// Something happened while counting (a replica truncated under the final read):
+		// not the final word, which the next ticks will count.
+		quiet, tally.Quiet = false, false
 	}
 	t.dirty, t.lastCount = false, now
 	if quiet {
@@ -113,6 +137,9 @@ func (s *session) count(quiet bool) (Tally, error) {
 		}
 	}
 	h.ConsumersRan = true
+	if quiet {
+		h.Replicas = s.replicaLogs()
+	}
 	res := lab.Check(h)
 	processed := map[string]bool{}
 	for _, p := range h.Processed {
@@ -121,14 +148,16 @@ func (s *session) count(quiet bool) (Tally, error) {
 	t := Tally{
 		Sent: sent, Acked: res.Acked, Unknown: res.Unknown, Failed: res.Failed,
 		Stored: res.Stored, Consumed: res.Consumed, Processed: len(processed),
-		Lost: res.Count(lab.Lost), Duplicated: res.Count(lab.Duplicated), Reordered: res.Count(lab.Reordered),
-		Reprocessed: res.Count(lab.Reprocessed), Settled: settled,
+		Lost: res.Count(lab.Lost), AckedTruncated: res.Count(lab.AckedTruncated), ReadTruncated: res.Count(lab.TruncatedRead),
+		Diverged: res.Count(lab.ReplicaDivergence), Duplicated: res.Count(lab.Duplicated), Reordered: res.Count(lab.Reordered),
+		Reprocessed: res.Count(lab.Reprocessed), Settled: settled, Quiet: quiet,
 	}
 	if quiet {
 		t.Unprocessed = res.Count(lab.Unprocessed)
 	}
 	t.Retries, t.AcksLost = s.wire.counts()
-	shown := []lab.Anomaly{lab.Lost, lab.Duplicated, lab.Reordered, lab.Reprocessed}
+	shown := []lab.Anomaly{lab.Lost, lab.AckedTruncated, lab.TruncatedRead, lab.ReplicaDivergence,
+		lab.Duplicated, lab.Reordered, lab.Reprocessed}
 	if quiet {
 		shown = append(shown, lab.Unprocessed)
 	}
@@ -141,4 +170,17 @@ func (s *session) count(quiet bool) (Tally, error) {
 		}
 	}
 	return t, nil
+}
+
+// replicaLogs reads every running replica of the run's topic for the checker's
+// comparison, which looks below the smaller log end only: a follower still catching up
+// agrees. A node cut off from the others is left out until healed: what it holds alone
+// is what the lanes show it truncating then.
+func (s *session) replicaLogs() []faults.ReplicaLog {
+	logs, err := s.target.Cluster().ReplicaLogs(s.topic, s.settings.Partitions)
+	if err != nil {
+		return nil
+	}
+	flags := s.sandbox.nodeFlags()
+	return slices.DeleteFunc(logs, func(l faults.ReplicaLog) bool { return flags[l.Node].Isolated })
 }

@@ -29,7 +29,10 @@ type wire struct {
 	acksLost int                        // answers the fault layer dropped
 }
 
+// wireKey names a request: connection ids and correlation ids are each proxy's own, and
+// the producer's network has a proxy per node.
 type wireKey struct {
+	node int32
 	conn uint64
 	corr int32
 }
@@ -100,7 +103,7 @@ func (w *wire) request(e faults.Event) {
 				}
 			}
 			ev := valueEvent(typ, w.session, v, partition, -1)
-			ev.Attempt = n
+			ev.Attempt, ev.Node = n, e.Node
 			events = append(events, ev)
 			if lost(e.Action) {
 				ev := valueEvent("request-lost", w.session, v, partition, -1)
@@ -110,7 +113,7 @@ func (w *wire) request(e faults.Event) {
 		}
 	}
 	if !lost(e.Action) && pr.Acks != 0 {
-		w.pending[wireKey{e.Conn, e.Correlation}] = p
+		w.pending[wireKey{e.Node, e.Conn, e.Correlation}] = p
 	}
 	w.mu.Unlock()
 	for _, ev := range events {
@@ -122,7 +125,7 @@ func (w *wire) request(e faults.Event) {
 }
 
 func (w *wire) response(e faults.Event) {
-	key := wireKey{e.Conn, e.Correlation}
+	key := wireKey{e.Node, e.Conn, e.Correlation}
 	w.mu.Lock()
 	p, ok := w.pending[key]
 	delete(w.pending, key)

@@ -1,9 +1,9 @@
-// The cluster page: the live state of the console's broker, refreshed every 2 s.
+// The cluster page: the live state of the console's cluster, refreshed every second.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 const el = wb.el;
-const REFRESH_MS = 2000;
+const REFRESH_MS = 1000;
 
 function table(id, headers, rows, emptyText) {
   const head = el("tr", {}, headers.map((h) => el("th", { class: h.num ? "num" : "" }, h.label || h)));
@@ -14,21 +14,47 @@ function table(id, headers, rows, emptyText) {
 const num = (v) => el("td", { class: "num" }, v < 0 ? "–" : String(v));
 const time = (ms) => (ms > 0 ? wb.clock(ms) : "–");
 
+const tag = (cls, text, title) => el("span", { class: "tag " + cls, title: title || "" }, text);
+
+function renderBrokers(st) {
+  table("brokers", [{ label: "node", num: true }, "address", "state", "role"],
+    st.brokers.map((b) => el("tr", { "data-node": b.id, "data-fenced": b.fenced ? "1" : "0" }, num(b.id),
+      el("td", { class: "mono" }, b.host + ":" + b.port),
+      el("td", {}, b.fenced ? tag("bad", "fenced") : tag("ok", "active")),
+      el("td", {}, b.controller ? tag("open", "active controller") : ""))),
+    "No brokers answered.");
+}
+
+// partitionFlags are the partition's troubles, as tags.
+function partitionFlags(p) {
+  const flags = [];
+  if (p.offline) flags.push(tag("bad", "offline", "no leader: nothing can be read or written"));
+  if (p.under_min_isr) flags.push(tag("bad", "under min ISR", "fewer in-sync replicas than min.insync.replicas: acks=all writes are refused"));
+  if (p.under_replicated) flags.push(tag("open", "under-replicated", "a replica is out of the ISR"));
+  return flags;
+}
+
 function render(st) {
-  $("cluster-where").textContent = (st.sandbox ? "The console's sandbox broker" : "This broker") +
-    " at " + st.bootstrap + " · " + st.brokers.length + " broker(s), controller " + st.controller +
-    " · updated " + wb.clock(Date.parse(st.time));
+  const fenced = st.brokers.filter((b) => b.fenced).length;
+  $("cluster-where").textContent = (st.sandbox ? "The console's sandbox cluster" : "This cluster") +
+    " at " + st.bootstrap + " · " + st.brokers.length + " broker(s)" + (fenced ? ", " + fenced + " fenced" : "") +
+    ", controller node " + st.controller + " · updated " + wb.clock(Date.parse(st.time));
   $("error").textContent = (st.errors || []).join(" · ");
+  renderBrokers(st);
+  let under = 0;
 
   const topicRows = [];
   for (const t of st.topics) {
     t.partitions.forEach((p, i) => {
       const behind = p.last_stable >= 0 && p.high_watermark >= 0 && p.last_stable < p.high_watermark;
-      topicRows.push(el("tr", {},
+      if (p.under_replicated || p.offline) under++;
+      topicRows.push(el("tr", { "data-topic": t.name, "data-partition": p.partition, "data-under-replicated": p.under_replicated ? "1" : "0" },
         el("td", {}, i === 0 ? t.name : "", i === 0 && t.internal ? " " : "", i === 0 && t.internal ? el("span", { class: "tag" }, "internal") : null),
         num(p.partition),
-        el("td", {}, String(p.leader)),
-        el("td", {}, (p.isr || []).join(", ")),
+        el("td", {}, p.leader < 0 ? "none" : String(p.leader), " ", el("span", { class: "small muted" }, "epoch " + p.leader_epoch)),
+        el("td", {}, (p.replicas || []).join(", ")),
+        el("td", {}, (p.isr || []).join(", "), t.min_insync_replicas ? el("span", { class: "small muted" }, " (min " + t.min_insync_replicas + ")") : null),
+        el("td", {}, partitionFlags(p)),
         num(p.log_start),
         num(p.high_watermark),
         el("td", { class: "num" + (behind ? " lso-behind" : ""), title: behind ? "a transaction is open below the high watermark" : "" },
@@ -36,7 +62,9 @@ function render(st) {
         el("td", { class: "small muted" }, p.error || "")));
     });
   }
-  table("topics", ["topic", { label: "partition", num: true }, "leader", "in-sync replicas",
+  $("under-replicated").textContent = under + " under-replicated";
+  $("under-replicated").className = "tag" + (under ? " bad" : " ok");
+  table("topics", ["topic", { label: "partition", num: true }, "leader", "replicas", "in-sync replicas", "",
     { label: "log start", num: true }, { label: "high watermark", num: true }, { label: "last stable", num: true }, ""],
   topicRows, "No topics yet.");
 

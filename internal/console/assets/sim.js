@@ -1,5 +1,6 @@
 // The Delivery Simulator: controls, the three lanes, the flights between them, the tally
-// and the event log, all driven by the console's event stream.
+// and the event log, all driven by the console's event stream; the replica lanes are
+// replicas.js's.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -33,6 +34,8 @@ function readSettings() {
     transactions: $("transactions").checked,
     consumer: $("consumer").value,
     partitions: Number($("partitions").value),
+    replication_factor: Number($("replication-factor").value),
+    min_insync_replicas: Number($("min-isr").value),
   };
 }
 
@@ -43,6 +46,8 @@ function setControls(s) {
   $("transactions").checked = s.transactions;
   $("consumer").value = s.consumer;
   $("partitions").value = String(s.partitions);
+  $("replication-factor").value = String(s.replication_factor);
+  $("min-isr").value = String(s.min_insync_replicas);
   applyImplications();
 }
 
@@ -58,11 +63,18 @@ function applyImplications() {
   $("retries").disabled = idem;
   $("idempotence-label").classList.toggle("disabled", tx);
   $("retries-label").classList.toggle("disabled", idem);
+  // min.insync.replicas above the replication factor would refuse every acks=all write.
+  const rf = Number($("replication-factor").value);
+  for (const o of $("min-isr").options) o.disabled = Number(o.value) > rf;
+  if (Number($("min-isr").value) > rf) $("min-isr").value = String(rf);
   showSettingsHint();
 }
 
+const SETTINGS = ["acks", "retries", "idempotence", "transactions", "consumer", "partitions",
+  "replication_factor", "min_insync_replicas"];
+
 function sameSettings(a, b) {
-  return a && b && ["acks", "retries", "idempotence", "transactions", "consumer", "partitions"].every((k) => a[k] === b[k]);
+  return a && b && SETTINGS.every((k) => a[k] === b[k]);
 }
 
 function showSettingsHint() {
@@ -77,7 +89,7 @@ function short(v) { return v ? v.slice(v.lastIndexOf("-") + 1) : ""; }
 function info(v) {
   let i = sim.values.get(v);
   if (!i) {
-    i = { prod: null, broker: [], cons: [], processed: 0, attempts: 0 };
+    i = { prod: null, broker: [], cons: [], processed: 0, attempts: 0, outcome: "pending" };
     sim.values.set(v, i);
   }
   return i;
@@ -199,6 +211,8 @@ function onEvent(e) {
     document.body.dataset.session = String(e.session);
     setControls(e.settings);
     clearStage(e.settings);
+    lanes.reset();
+    loadReplicas(e.session).catch(showError);
     $("run-info").textContent = "topic " + e.topic;
     sim.armed.clear();
     renderArmed();
@@ -261,6 +275,8 @@ function onEvent(e) {
       log("ack-lost", "k-bad", "ack lost on its way back", v, e.t);
       break;
     case "ack":
+      i.outcome = e.outcome;
+      lanes.refresh();
       if (e.outcome === "ok") {
         setProducerState(v, "acked", i.attempts);
         if (e.offset >= 0) fly(brokerChip(v, e.partition, e.offset), i.prod, "ack", "ack");
@@ -304,6 +320,23 @@ function onEvent(e) {
     case "tally":
       renderTally(e.tally);
       break;
+    case "replicas":
+      lanes.update(e.replicas);
+      break;
+    case "truncated":
+      lanes.truncated(e.node, e.values);
+      delete document.body.dataset.quiet; // the tally counted before it is no verdict
+      log("truncated", "k-bad", e.message, null, e.t);
+      break;
+    case "cluster":
+      log("cluster", "k-reset", e.message, null, e.t);
+      break;
+    case "election":
+    case "isr":
+    case "controller":
+    case "node":
+      log(e.type, "k-fault", e.message, null, e.t);
+      break;
     case "notice":
       log("notice", "", e.message, null, e.t);
       break;
@@ -316,18 +349,20 @@ function onEvent(e) {
 // ---- tally ----
 
 const TALLY = ["sent", "acked", "stored", "consumed", "lost", "duplicated", "reordered",
-  "retries", "acks_lost", "unknown", "failed", "processed", "reprocessed", "unprocessed"];
+  "retries", "acks_lost", "unknown", "failed", "processed", "reprocessed", "unprocessed",
+  "acked_truncated", "read_truncated", "replica_divergence"];
 
 function renderTally(t) {
   for (const k of TALLY) {
     const n = t[k] || 0;
-    const b = $("tally-" + k.replace("_", "-"));
+    const b = $("tally-" + k.replaceAll("_", "-"));
     b.textContent = String(n);
     const box = b.parentElement;
     if (box.dataset.bad) box.classList.toggle("bad", n > 0);
   }
   const ex = $("examples");
   ex.replaceChildren(...(t.examples || []).map((s) => el("li", {}, s)));
+  document.body.dataset.quiet = t.quiet ? "1" : "";
 }
 
 // ---- armed faults ----
@@ -380,7 +415,7 @@ async function act(fn) {
 }
 
 function bind() {
-  for (const id of ["acks", "retries", "idempotence", "transactions", "consumer", "partitions"]) {
+  for (const id of ["acks", "retries", "idempotence", "transactions", "consumer", "partitions", "replication-factor", "min-isr"]) {
     $(id).addEventListener("change", applyImplications);
   }
   $("reset").addEventListener("click", () => act(() => wb.api("POST", "/api/sim/reset", readSettings())));
@@ -394,8 +429,16 @@ function bind() {
   }
 }
 
+// loadReplicas draws the lanes of a run that just started or was replayed, unless its
+// replicas events got there first: they are sent live only, never replayed.
+async function loadReplicas(session) {
+  const view = await wb.api("GET", "/api/sim/replicas");
+  if (view.session === session && session === sim.session) lanes.first(view);
+}
+
 async function start() {
   bind();
+  lanes.setState((v) => (sim.values.has(v) ? sim.values.get(v).outcome : undefined));
   try {
     const st = await wb.api("GET", "/api/sim/state");
     setControls(st.settings);
@@ -408,6 +451,7 @@ async function start() {
     renderArmed();
     clearStage(st.settings);
     renderTally(st.tally || {});
+    await loadReplicas(sim.session);
   } catch (err) {
     showError(err);
   }
