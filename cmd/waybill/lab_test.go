@@ -90,7 +90,7 @@ func TestLabRejectsUnknownNames(t *testing.T) {
 	for _, args := range [][]string{
 		{"run", "--settings", "acks-2"},
 		{"run", "--faults", "meteor"},
-		{"run", "--parallel", "0"},
+		{"run", "--parallel", "-1"},
 		{"verify", "--brokers", ","},
 	} {
 		res := runLab(t, args...)
