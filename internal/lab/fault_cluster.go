@@ -50,6 +50,17 @@ func (c *cellRun) paceOver(d time.Duration) (stop func()) {
 	return func() { c.producer.Throttle(0) }
 }
 
+// pacedToThird paces the workload over d (paceOver), starts it and waits until a third of
+// the values are confirmed, the moment a fault that plays out over a while strikes; stop
+// ends the pacing.
+func (c *cellRun) pacedToThird(ctx context.Context, d time.Duration) (stop func(), err error) {
+	stop = c.paceOver(d)
+	if err = plainRun(ctx, c); err == nil {
+		err = atThird(ctx, c)
+	}
+	return stop, err
+}
+
 // atThirdHeld starts the producer, waits until a third of the values are confirmed and
 // holds the producer there: the fault strikes between two stretches of the workload.
 func (c *cellRun) atThirdHeld(ctx context.Context) error {
@@ -67,11 +78,9 @@ func (c *cellRun) atThirdHeld(ctx context.Context) error {
 // until another replica leads, and restarts it.
 func leaderKill(ctx context.Context, c *cellRun) error {
 	cl := c.cluster()
-	defer c.paceOver(4 * time.Second)()
-	if err := plainRun(ctx, c); err != nil {
-		return err
-	}
-	if err := atThird(ctx, c); err != nil {
+	stop, err := c.pacedToThird(ctx, 4*time.Second)
+	defer stop()
+	if err != nil {
 		return err
 	}
 	st, err := c.leader(ctx, 0)

@@ -17,11 +17,9 @@ import (
 // killed node is back.
 func controllerKill(ctx context.Context, c *cellRun) error {
 	cl := c.cluster()
-	defer c.paceOver(4 * time.Second)()
-	if err := plainRun(ctx, c); err != nil {
-		return err
-	}
-	if err := atThird(ctx, c); err != nil {
+	stop, err := c.pacedToThird(ctx, 4*time.Second)
+	defer stop()
+	if err != nil {
 		return err
 	}
 	ctrl, err := cl.controller(ctx, cl.Nodes()[0])
@@ -87,11 +85,9 @@ func createTopicRetrying(ctx context.Context, bootstrap, topic string, partition
 // ISR of the cell's topic before the next, while the workload goes on.
 func rollingRestart(ctx context.Context, c *cellRun) error {
 	cl := c.cluster()
-	defer c.paceOver(time.Duration(len(cl.Nodes())) * 3 * time.Second)()
-	if err := plainRun(ctx, c); err != nil {
-		return err
-	}
-	if err := atThird(ctx, c); err != nil {
+	stop, err := c.pacedToThird(ctx, time.Duration(len(cl.Nodes()))*3*time.Second)
+	defer stop()
+	if err != nil {
 		return err
 	}
 	var took []string
