@@ -333,7 +333,7 @@ func newLabTargets(dir, binary string, logger *slog.Logger) *labTargets {
 
 func (t *labTargets) forFault(f lab.Fault) lab.Target {
 	switch {
-	case f.ID == "kill-9":
+	case f.Process:
 		return t.get("process", func(dir string) (lab.Target, error) { return lab.NewProcessTarget(t.binary, dir, t.logger) })
 	case f.DisturbsBroker():
 		return t.get("power", func(dir string) (lab.Target, error) { return lab.NewNodeTarget(dir, t.logger) })

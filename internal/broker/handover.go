@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"context"
 	"time"
 
 	"github.com/waybill/waybill/internal/cluster"
@@ -22,13 +21,12 @@ const handOverTimeout = 5 * time.Second
 // truncated away at a rolling restart; here they are not.
 func (b *Broker) handOver() {
 	b.handingOver.Store(true)
-	ctx, cancel := context.WithTimeout(context.Background(), handOverTimeout)
-	defer cancel()
+	deadline := time.After(handOverTimeout)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for !b.allCopied() {
 		select {
-		case <-ctx.Done():
+		case <-deadline:
 			b.log.Warn("controlled shutdown: followers had not copied everything this broker leads; handing over anyway", "waited", handOverTimeout)
 			return
 		case <-tick.C:

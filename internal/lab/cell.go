@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -101,6 +101,13 @@ func (c *cellRun) currentConsumer() *ConsumerIncarnation {
 	return c.consumerI
 }
 
+// incarnations are the producer incarnations started so far.
+func (c *cellRun) incarnations() []*Incarnation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.producers)
+}
+
 // waitProducers waits until every value is settled and every incarnation ended. After a
 // fault that may leave producers stuck for good (a transaction whose markers an unclean
 // election erased), it waits stallLimit at most, then crashes the producers: what they
@@ -116,18 +123,12 @@ func (c *cellRun) waitProducers(ctx context.Context, mayStall bool) error {
 		if !mayStall || ctx.Err() != nil {
 			return fmt.Errorf("the producer did not settle every value: %w", err)
 		}
-		c.mu.Lock()
-		ins := append([]*Incarnation(nil), c.producers...)
-		c.mu.Unlock()
-		for _, in := range ins {
+		for _, in := range c.incarnations() {
 			in.Crash()
 		}
 		c.note("the producers were stuck %s after the fault with values unsettled, and were stopped", stallLimit)
 	}
-	c.mu.Lock()
-	ins := append([]*Incarnation(nil), c.producers...)
-	c.mu.Unlock()
-	for _, in := range ins {
+	for _, in := range c.incarnations() {
 		if err := in.Wait(ctx); err != nil {
 			return fmt.Errorf("producer incarnation %d did not finish: %w", in.ID, err)
 		}
@@ -327,64 +328,6 @@ func (c *cellRun) readReplicas(ctx context.Context) {
 // replicasSettle bounds the wait for every replica to catch up before they are compared.
 const replicasSettle = 10 * time.Second
 
-// maxRestarts bounds the restarts of a cell's applications by their supervisor, and
-// restartBackoff spaces them, growing with each, so that an application that gives up
-// during a fail-over is not restarted into the same failure at once.
-const (
-	maxRestarts    = 5
-	restartBackoff = 250 * time.Millisecond
-)
-
-// supervise restarts an application that gave up on an error it could not get past, as
-// its supervisor would: a producer whose transaction could not be ended (the coordinator
-// died under it), a consume-transform-produce loop that cannot begin one. A zombie that
-// its successor fenced is left dead.
-func (c *cellRun) supervise(ctx context.Context) {
-	for restarts := 1; restarts <= maxRestarts; restarts++ {
-		var restart func() (int, error)
-		var what string
-		var id int
-		select {
-		case in := <-c.producer.GaveUp():
-			if !in.Latest() || c.producer.Settled() {
-				restarts--
-				continue
-			}
-			what, id = "producer", in.ID
-			restart = func() (int, error) {
-				next, err := c.startProducer(ctx, c.bootstrap)
-				if err != nil {
-					return 0, err
-				}
-				return next.ID, nil
-			}
-		case ci := <-c.consumer.GaveUp():
-			if ci != c.currentConsumer() {
-				restarts--
-				continue
-			}
-			what, id = "consumer", ci.ID
-			restart = func() (int, error) {
-				next, err := c.startConsumer(ctx)
-				if err != nil {
-					return 0, err
-				}
-				return next.ID, nil
-			}
-		case <-ctx.Done():
-			return
-		}
-		select {
-		case <-time.After(time.Duration(restarts) * restartBackoff):
-		case <-ctx.Done():
-			return
-		}
-		if next, err := restart(); err == nil {
-			c.note("%s %d gave up on a failed transaction; %s %d took over", what, id, what, next)
-		}
-	}
-}
-
 // drain lets the consumers catch up: until their commits cover every record stored, or
 // drainLimit. What is stored can still grow after the producers settled (acks=0 records on their
 // way, transaction markers the coordinator writes after answering the commit), so the log
@@ -453,39 +396,25 @@ const (
 const acksZeroSettle = 250 * time.Millisecond
 
 // createTopic creates topic with the cluster's default replication factor, or, given
-// replicas, every partition on those nodes, the first its preferred leader.
+// replicas, every partition on those nodes, the first its preferred leader (a manual
+// assignment, which kadm's CreateTopic does not take).
 func createTopic(ctx context.Context, bootstrap, topic string, partitions int32, configs map[string]*string, replicas []int32) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(clientopt.List(bootstrap)...))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	if replicas == nil {
-		var resp kadm.CreateTopicResponse
-		resp, err = kadm.NewClient(cl).CreateTopic(ctx, partitions, -1, configs, topic)
-		if err == nil {
-			err = resp.Err
-		}
-	} else {
-		err = createPlacedTopic(ctx, cl, topic, partitions, configs, replicas)
-	}
-	if err != nil {
-		return fmt.Errorf("creating topic %s: %w", topic, err)
-	}
-	return nil
-}
-
-// createPlacedTopic creates topic with a manual replica assignment, which kadm's
-// CreateTopic does not take.
-func createPlacedTopic(ctx context.Context, cl *kgo.Client, topic string, partitions int32, configs map[string]*string, replicas []int32) error {
 	req := kmsg.NewPtrCreateTopicsRequest()
 	req.TimeoutMillis = 10_000
 	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, -1, -1
-	for p := range partitions {
-		a := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
-		a.Partition, a.Replicas = p, replicas
-		rt.ReplicaAssignment = append(rt.ReplicaAssignment, a)
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, partitions, -1
+	if replicas != nil {
+		rt.NumPartitions = -1
+		for p := range partitions {
+			a := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
+			a.Partition, a.Replicas = p, replicas
+			rt.ReplicaAssignment = append(rt.ReplicaAssignment, a)
+		}
 	}
 	for k, v := range configs {
 		c := kmsg.NewCreateTopicsRequestTopicConfig()
@@ -494,13 +423,17 @@ func createPlacedTopic(ctx context.Context, cl *kgo.Client, topic string, partit
 	}
 	req.Topics = append(req.Topics, rt)
 	resp, err := req.RequestWith(ctx, cl)
+	switch {
+	case err != nil:
+	case len(resp.Topics) != 1:
+		err = fmt.Errorf("%d topics in the answer", len(resp.Topics))
+	default:
+		err = kerr.ErrorForCode(resp.Topics[0].ErrorCode)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("creating topic %s: %w", topic, err)
 	}
-	if len(resp.Topics) != 1 {
-		return fmt.Errorf("%d topics in the answer", len(resp.Topics))
-	}
-	return kerr.ErrorForCode(resp.Topics[0].ErrorCode)
+	return nil
 }
 
 var errUnsupported = errors.New("unsupported by this target")

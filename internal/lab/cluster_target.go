@@ -106,20 +106,19 @@ func (t *ReplicatedTarget) Capabilities() Capabilities { return t.caps }
 func (t *ReplicatedTarget) Nodes() []int32             { return t.nodes.ids() }
 
 // Bootstrap lists every node, so that clients find the cluster whichever nodes are down.
-func (t *ReplicatedTarget) Bootstrap() string {
-	var addrs []string
-	for _, id := range t.nodes.ids() {
-		addrs = append(addrs, t.nodes.addr(id))
-	}
-	return strings.Join(addrs, ",")
-}
+func (t *ReplicatedTarget) Bootstrap() string { return strings.Join(t.addrs(), ",") }
 
 func (t *ReplicatedTarget) ClientNetwork() (ClientNetwork, error) {
+	return faults.NewClusterProxy(t.addrs(), t.logger)
+}
+
+// addrs are the nodes' addresses for clients, in id order.
+func (t *ReplicatedTarget) addrs() []string {
 	var addrs []string
 	for _, id := range t.nodes.ids() {
 		addrs = append(addrs, t.nodes.addr(id))
 	}
-	return faults.NewClusterProxy(addrs, t.logger)
+	return addrs
 }
 
 // Crash is a single broker's fault; on a cluster each fault picks the node it kills.

@@ -84,7 +84,7 @@ func TestMatrixOnWaybill(t *testing.T) {
 	defer process.Close()
 	var most int
 	rep := RunMatrix(context.Background(), MatrixConfig{Faults: SingleNodeFaults(), Cell: testCell(1), Parallel: DefaultParallel, Target: func(f Fault) Target {
-		if f.ID == "kill-9" {
+		if f.Process {
 			return process
 		}
 		return node
