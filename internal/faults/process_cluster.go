@@ -107,7 +107,30 @@ type processMember struct {
 // and waits until every node answers /readyz and sees all brokers registered and
 // unfenced. Controller ports are chosen before any node starts, so that each knows the
 // others'. On error every node started is killed again.
+//
+// A port chosen free can be taken by another process before the node binds it (clusters
+// started side by side pick from the same range): a start that failed so is made again
+// on new ports and fresh data directories, up to portAttempts times.
 func StartProcessCluster(cfg ProcessClusterConfig) (*ProcessCluster, error) {
+	var err error
+	for range portAttempts {
+		var pc *ProcessCluster
+		if pc, err = startProcessCluster(cfg); err == nil || !strings.Contains(err.Error(), "address already in use") {
+			return pc, err
+		}
+		for id := range int32(cfg.Nodes) {
+			if rmErr := os.RemoveAll(cfg.dataDir(id + 1)); rmErr != nil {
+				return nil, errors.Join(err, rmErr)
+			}
+		}
+	}
+	return nil, err
+}
+
+// portAttempts bounds the starts of a process cluster that lost a port race.
+const portAttempts = 3
+
+func startProcessCluster(cfg ProcessClusterConfig) (*ProcessCluster, error) {
 	if cfg.Binary == "" || cfg.Dir == "" || cfg.Nodes < 1 {
 		return nil, errors.New("faults: ProcessClusterConfig needs Binary, Dir and Nodes")
 	}
@@ -298,8 +321,10 @@ func (pc *ProcessCluster) Seeds() []string {
 }
 
 // DataDir is node id's data directory, kept across kills and restarts.
-func (pc *ProcessCluster) DataDir(id int32) string {
-	return filepath.Join(pc.cfg.nodeDir(id), "data")
+func (pc *ProcessCluster) DataDir(id int32) string { return pc.cfg.dataDir(id) }
+
+func (cfg ProcessClusterConfig) dataDir(id int32) string {
+	return filepath.Join(cfg.nodeDir(id), "data")
 }
 
 // StderrPath is node id's stderr file, every run appended.

@@ -46,7 +46,7 @@ func TestReplicationFaults(t *testing.T) {
 		rows = append(rows, row)
 	}
 	rep := RunMatrix(context.Background(), MatrixConfig{Rows: rows, Faults: faults, Cell: testCell(42),
-		Parallel: DefaultClusterParallel, FreshTarget: freshClusters(t), TargetName: "fresh 3-node clusters"})
+		Parallel: DefaultParallel, FreshTarget: freshClusters(t), TargetName: "fresh 3-node clusters"})
 	requireHolds(t, rep, 0)
 	isolated, _ := rep.Cell("acks=1, retries", "leader isolated, then healed")
 	if isolated.Result.Counts[Lost] == 0 || isolated.Result.Counts[AckedTruncated] == 0 {
